@@ -1,0 +1,250 @@
+"""Cetatea settings.
+
+One settings module that runs with nothing installed (SQLite in WAL mode under ``var/``,
+files under ``var/media``, console e-mail, database-backed tasks) and switches to
+PostgreSQL, S3 and SMTP through environment variables. Every variable is listed in
+``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name: str, default: str) -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: str) -> int:
+    return int(os.environ.get(name, default))
+
+
+def envstr(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+VAR_DIR = Path(envstr("CETATEA_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = envbool("CETATEA_DEBUG", "false")
+
+
+def dev_secret(name: str, env: str, generate) -> str:
+    """A secret from the environment, or one generated once into ``var/`` for development.
+
+    Production sets the variable; the generated file is never committed (var/ is ignored).
+    ``manage.py check --deploy`` reports a secret that still comes from ``var/``.
+    """
+    value = os.environ.get(env)
+    if value:
+        return value
+    path = VAR_DIR / name
+    if not path.exists():
+        path.write_text(generate())
+        path.chmod(0o600)
+    DEV_SECRETS_FROM_FILES.append(env)
+    return path.read_text().strip()
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+DEV_SECRETS_FROM_FILES: list[str] = []
+SECRET_KEY = dev_secret("secret_key", "CETATEA_SECRET_KEY", lambda: secrets.token_urlsafe(50))
+# National ids (CNP, CUI) are encrypted with Fernet. Several keys may be given, comma
+# separated: the first encrypts, all decrypt (key rotation).
+NATIONAL_ID_KEYS = dev_secret(
+    "national_id_keys", "CETATEA_NATIONAL_ID_KEYS", _fernet_key
+).split(",")
+# Keyed hash (HMAC-SHA256) used to find a person by exact national id without decrypting.
+NATIONAL_ID_HASH_KEY = dev_secret(
+    "national_id_hash_key", "CETATEA_NATIONAL_ID_HASH_KEY", lambda: secrets.token_hex(32)
+)
+
+ALLOWED_HOSTS = envlist("CETATEA_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = envlist("CETATEA_CSRF_TRUSTED_ORIGINS")
+SITE_URL = envstr("CETATEA_SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "cetatea.core",
+    "cetatea.catalog",
+    "cetatea.people",
+    "cetatea.cases",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "cetatea.urls"
+WSGI_APPLICATION = "cetatea.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "cetatea" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+# DATABASE_URL switches to PostgreSQL (postgres://user@host:5432/name). The embedded
+# default is SQLite in WAL mode; IMMEDIATE transactions make concurrent writers queue
+# instead of failing with "database is locked" when a reader upgrades to a writer.
+DATABASE_URL = envstr("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": envstr("CETATEA_SQLITE_PATH", str(VAR_DIR / "cetatea.sqlite3")),
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=20000;"
+                ),
+            },
+            "TEST": {"NAME": envstr("CETATEA_SQLITE_TEST_PATH", "") or None},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": envstr("REDIS_URL")}
+        if envstr("REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- Background work (Django Tasks API) -------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": envstr("CETATEA_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# --- Auth ---------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "people:search"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_AGE = envint("CETATEA_SESSION_SECONDS", str(8 * 3600))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = envbool("CETATEA_SECURE_COOKIES", "false")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Languages and time -------------------------------------------------------------------
+LANGUAGE_CODE = "ro"
+LANGUAGES = [("ro", _("Romanian")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "cetatea" / "locale"]
+TIME_ZONE = "Europe/Bucharest"
+USE_I18N = True
+USE_TZ = True
+
+# --- Files ----------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(envstr("CETATEA_STATIC_ROOT", str(VAR_DIR / "static")))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(envstr("CETATEA_MEDIA_ROOT", str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or envbool("CETATEA_PLAIN_STATIC", "false")
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
+# --- E-mail ---------------------------------------------------------------------------------
+EMAIL_BACKEND = envstr("CETATEA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = envstr("CETATEA_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("CETATEA_EMAIL_PORT", "25")
+EMAIL_HOST_USER = envstr("CETATEA_EMAIL_USER")
+EMAIL_HOST_PASSWORD = envstr("CETATEA_EMAIL_PASSWORD")
+EMAIL_USE_TLS = envbool("CETATEA_EMAIL_TLS", "false")
+DEFAULT_FROM_EMAIL = envstr("CETATEA_FROM_EMAIL", "cetatea@localhost")
+
+# --- Security headers ------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = envint("CETATEA_HSTS_SECONDS", "0")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if envbool("CETATEA_BEHIND_TLS_PROXY", "false") else None
+)
+
+# --- Cetatea ---------------------------------------------------------------------------------
+# The city whose data is loaded and whose boundary limits case locations.
+CETATEA_CITY_NAME = envstr("CETATEA_CITY_NAME", "Alba Iulia")
+# Prefix of public case references, e.g. AB-2026-000123.
+CETATEA_CASE_PREFIX = envstr("CETATEA_CASE_PREFIX", "AB")
+# Default region for phone numbers written without a country code.
+CETATEA_PHONE_REGION = envstr("CETATEA_PHONE_REGION", "RO")
+# Page size of staff lists.
+CETATEA_PAGE_SIZE = envint("CETATEA_PAGE_SIZE", "25")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("CETATEA_LOG_LEVEL", "INFO")},
+}
