@@ -121,6 +121,10 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-registered_at", "-id"]
+        permissions = [
+            ("extend_deadline", _("Can extend a petition's legal term")),
+            ("merge_case", _("Can merge duplicate cases")),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="case_year_sequence"),
         ]

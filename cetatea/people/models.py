@@ -29,8 +29,8 @@ class Person(models.Model):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name / organisation name"), max_length=200)
     # Folded keys for search: "last first" and "first last" (see core.text).
-    name_key = SearchKeyField(max_length=300, editable=False, db_index=True)
-    name_key_rev = SearchKeyField(max_length=300, editable=False, db_index=True)
+    name_key = SearchKeyField(max_length=300, editable=False)
+    name_key_rev = SearchKeyField(max_length=300, editable=False)
 
     national_id_kind = models.CharField(_("national id type"), max_length=3, blank=True)
     national_id_encrypted = models.TextField(editable=False, blank=True)
@@ -60,7 +60,11 @@ class Person(models.Model):
             ("reveal_national_id", _("Can reveal a national id")),
             ("merge_person", _("Can merge duplicate persons")),
         ]
-        indexes = [models.Index(fields=["national_id_hash"], name="person_nid_hash_idx")]
+        indexes = [
+            models.Index(fields=["national_id_hash"], name="person_nid_hash_idx"),
+            models.Index(fields=["name_key", "id"], name="person_name_key_idx"),
+            models.Index(fields=["name_key_rev", "id"], name="person_name_key_rev_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["national_id_hash"],

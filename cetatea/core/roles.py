@@ -1,0 +1,101 @@
+"""Staff roles as Django groups, with the permissions each one needs and no more.
+
+``sync_roles`` runs after every migrate (see CoreConfig.ready), so the groups exist on
+a fresh database and follow this table when it changes. Administrators may add
+permissions to a group in the admin; ``sync_roles`` only adds, never removes them.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+OPERATOR = "operator"
+REGISTRY_CLERK = "registry_clerk"
+DEPARTMENT_STAFF = "department_staff"
+FIELD_CREW = "field_crew"
+MANAGER = "manager"
+ADMINISTRATOR = "administrator"
+
+ROLE_LABELS = {
+    OPERATOR: _("Call-centre operator"),
+    REGISTRY_CLERK: _("Registry clerk"),
+    DEPARTMENT_STAFF: _("Department staff"),
+    FIELD_CREW: _("Field crew"),
+    MANAGER: _("Manager"),
+    ADMINISTRATOR: _("Administrator"),
+}
+
+_PERSON_READ = ["people.view_person", "people.view_person_360", "people.view_contactpoint"]
+_PERSON_WRITE = ["people.add_person", "people.change_person", "people.add_contactpoint"]
+_CASE_READ = ["cases.view_case", "cases.view_caseevent", "cases.view_interaction"]
+_CASE_WORK = ["cases.change_case", "cases.add_caseevent", "cases.add_attachment"]
+_CASE_INTAKE = ["cases.add_case", "cases.add_interaction"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    OPERATOR: _PERSON_READ + _PERSON_WRITE + _CASE_READ + _CASE_INTAKE,
+    REGISTRY_CLERK: _PERSON_READ
+    + _PERSON_WRITE
+    + _CASE_READ
+    + _CASE_INTAKE
+    + ["people.reveal_national_id", "people.merge_person"],
+    DEPARTMENT_STAFF: _PERSON_READ + _CASE_READ + _CASE_WORK + ["cases.add_interaction"],
+    FIELD_CREW: ["cases.view_case", "cases.view_caseevent"] + _CASE_WORK,
+    MANAGER: _PERSON_READ + _CASE_READ + _CASE_WORK + ["cases.extend_deadline", "cases.merge_case"],
+    ADMINISTRATOR: _PERSON_READ
+    + _PERSON_WRITE
+    + _CASE_READ
+    + _CASE_WORK
+    + _CASE_INTAKE
+    + [
+        "people.reveal_national_id",
+        "people.merge_person",
+        "cases.extend_deadline",
+        "cases.merge_case",
+        "core.view_auditlog",
+        "core.add_closureday",
+        "core.change_closureday",
+        "core.view_closureday",
+        "catalog.add_category",
+        "catalog.change_category",
+        "catalog.view_category",
+        "catalog.add_department",
+        "catalog.change_department",
+        "catalog.view_department",
+        "catalog.add_team",
+        "catalog.change_team",
+        "catalog.view_team",
+        "catalog.add_area",
+        "catalog.change_area",
+        "catalog.view_area",
+        "catalog.add_categoryroute",
+        "catalog.change_categoryroute",
+        "catalog.delete_categoryroute",
+        "catalog.view_categoryroute",
+        "catalog.add_outsideoperator",
+        "catalog.change_outsideoperator",
+        "catalog.view_outsideoperator",
+        "catalog.add_staffprofile",
+        "catalog.change_staffprofile",
+        "catalog.view_staffprofile",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_user",
+        "auth.view_group",
+    ],
+}
+
+
+def sync_roles(**_kwargs) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    labels = {perm.split(".")[0] for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    existing = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.filter(
+            content_type__app_label__in=labels
+        ).values_list("pk", "content_type__app_label", "codename")
+    }
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        # A permission whose app has not run its own post_migrate yet is added next time.
+        group.permissions.add(*[existing[p] for p in perms if p in existing])

@@ -1,0 +1,102 @@
+"""Shared test fixtures: named personas, a small catalogue, ``make_*`` helpers."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.contrib.auth.models import Group, User
+from stdnum.ro import cnp as stdnum_cnp
+
+from cetatea.core import roles
+
+_counter = itertools.count(1)
+
+SQUARE = {  # a square around the citadel, 46.06-46.08 N, 23.56-23.58 E
+    "type": "Polygon",
+    "coordinates": [
+        [[23.56, 46.06], [23.58, 46.06], [23.58, 46.08], [23.56, 46.08], [23.56, 46.06]]
+    ],
+}
+SQUARE_EAST = {
+    "type": "Polygon",
+    "coordinates": [
+        [[23.58, 46.06], [23.60, 46.06], [23.60, 46.08], [23.58, 46.08], [23.58, 46.06]]
+    ],
+}
+INSIDE = (46.07, 23.57)
+INSIDE_EAST = (46.07, 23.59)
+
+
+def make_cnp(n: int | None = None, *, birth: str = "850312", sex: str = "1", county: str = "01"):
+    """A valid CNP, distinct for each ``n``."""
+    n = next(_counter) if n is None else n
+    body = f"{sex}{birth}{county}{(n % 999) + 1:03d}"
+    return body + stdnum_cnp.calc_check_digit(body)
+
+
+def make_user(username: str, role: str | None = None, **extra) -> User:
+    user = User.objects.create_user(username=username, password="correct-horse-9", **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_person(**kwargs):
+    from cetatea.people.services import person_create
+
+    kwargs.setdefault("last_name", "Popescu")
+    kwargs.setdefault("first_name", "Ion")
+    return person_create(**kwargs)
+
+
+def make_case(**kwargs):
+    from cetatea.cases.services import case_create
+
+    kwargs.setdefault("channel", "web")
+    kwargs.setdefault("category", "POTHOLE")
+    kwargs.setdefault("title", "Groapă")
+    return case_create(**kwargs)
+
+
+@pytest.fixture
+def catalog(db):
+    """Two departments, an outside operator, two areas and three categories."""
+    from cetatea.catalog.models import Area, Category, Department, OutsideOperator
+
+    roads = Department.objects.create(code="roads", name_ro="Drumuri", name_en="Roads")
+    registry = Department.objects.create(
+        code="public", name_ro="Relații cu publicul", name_en="Public relations"
+    )
+    water = OutsideOperator.objects.create(code="water", name_ro="Apă-Canal", name_en="Water")
+    centre = Area.objects.create(code="cetate", name_ro="Cetate", name_en="Citadel", geometry=SQUARE)
+    east = Area.objects.create(code="ampoi", name_ro="Ampoi", name_en="Ampoi", geometry=SQUARE_EAST)
+    pothole = Category.objects.create(
+        code="POTHOLE", name_ro="Gropi", name_en="Potholes", department=roads, target_hours=240
+    )
+    leak = Category.objects.create(
+        code="LEAK", name_ro="Țeavă spartă", name_en="Leak", operator=water, target_hours=24,
+        regime="ticket",
+    )
+    info = Category.objects.create(
+        code="INFO", name_ro="Informații", name_en="Information", department=registry,
+        target_hours=240, regime="info_544",
+    )
+    return {
+        "roads": roads, "public": registry, "water": water, "centre": centre, "east": east,
+        "pothole": pothole, "leak": leak, "info": info,
+    }
+
+
+@pytest.fixture
+def personas(db):
+    """One account per role, plus a citizen (no staff role) and an inactive account."""
+    return {
+        "operator": make_user("op", roles.OPERATOR),
+        "clerk": make_user("clerk", roles.REGISTRY_CLERK),
+        "staff": make_user("staff", roles.DEPARTMENT_STAFF),
+        "crew": make_user("crew", roles.FIELD_CREW),
+        "manager": make_user("manager", roles.MANAGER),
+        "admin": make_user("admin", roles.ADMINISTRATOR, is_staff=True),
+        "citizen": make_user("citizen"),
+    }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Serve Cetatea on http://127.0.0.1:8000 with its background worker beside it.
+# Both stop together (Ctrl-C stops the server; the trap stops the worker).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+$BIN/python manage.py db_worker --queue-name '*' &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+$BIN/python manage.py runserver "${CETATEA_BIND:-127.0.0.1:8000}"
