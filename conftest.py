@@ -69,22 +69,38 @@ def catalog(db):
         code="public", name_ro="Relații cu publicul", name_en="Public relations"
     )
     water = OutsideOperator.objects.create(code="water", name_ro="Apă-Canal", name_en="Water")
-    centre = Area.objects.create(code="cetate", name_ro="Cetate", name_en="Citadel", geometry=SQUARE)
+    centre = Area.objects.create(
+        code="cetate", name_ro="Cetate", name_en="Citadel", geometry=SQUARE
+    )
     east = Area.objects.create(code="ampoi", name_ro="Ampoi", name_en="Ampoi", geometry=SQUARE_EAST)
     pothole = Category.objects.create(
         code="POTHOLE", name_ro="Gropi", name_en="Potholes", department=roads, target_hours=240
     )
     leak = Category.objects.create(
-        code="LEAK", name_ro="Țeavă spartă", name_en="Leak", operator=water, target_hours=24,
+        code="LEAK",
+        name_ro="Țeavă spartă",
+        name_en="Leak",
+        operator=water,
+        target_hours=24,
         regime="ticket",
     )
     info = Category.objects.create(
-        code="INFO", name_ro="Informații", name_en="Information", department=registry,
-        target_hours=240, regime="info_544",
+        code="INFO",
+        name_ro="Informații",
+        name_en="Information",
+        department=registry,
+        target_hours=240,
+        regime="info_544",
     )
     return {
-        "roads": roads, "public": registry, "water": water, "centre": centre, "east": east,
-        "pothole": pothole, "leak": leak, "info": info,
+        "roads": roads,
+        "public": registry,
+        "water": water,
+        "centre": centre,
+        "east": east,
+        "pothole": pothole,
+        "leak": leak,
+        "info": info,
     }
 
 

@@ -296,9 +296,7 @@ def _resume_clock(case: Case, now: dt.datetime) -> None:
     case.paused_since = None
 
 
-def case_extend_deadline(
-    *, case_id: int, days: int, reason: str, actor: AbstractBaseUser
-) -> Case:
+def case_extend_deadline(*, case_id: int, days: int, reason: str, actor: AbstractBaseUser) -> Case:
     """Extend a petition's term once, by at most 15 days (OG 27/2002 art. 9).
 
     The citizen must be told; the reason is kept on a public event.

@@ -20,14 +20,14 @@ class BilingualName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         if (get_language() or "ro").startswith("en") and self.name_en:
             return self.name_en
         return self.name_ro
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Department(BilingualName):

@@ -82,9 +82,7 @@ def test_extension_counts_from_the_unrolled_date():
 def test_registration_late_in_the_evening_counts_the_local_date():
     # 23:30 local on 2 March is 21:30 UTC; the term still starts on 2 March.
     registered = dt.datetime(2026, 3, 2, 21, 30, tzinfo=dt.UTC)
-    _, base = due.initial_due_at(
-        regime=Regime.PETITION, registered_at=registered, target_hours=240
-    )
+    _, base = due.initial_due_at(regime=Regime.PETITION, registered_at=registered, target_hours=240)
     assert base == D(2026, 4, 1)
 
 

@@ -1,0 +1,380 @@
+"""Write operations on the service catalogue: loading a city's catalogue and areas.
+
+Both loaders are idempotent: records are matched by ``code`` (routes by category + area),
+created when missing and saved only when a value in the file differs from the database.
+They never delete anything; a record dropped from the file stays as it is (deactivate it
+in the admin). Any error raises ``ValidationError`` and rolls the whole load back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+from shapely import STRtree
+
+from cetatea.catalog.geo import shape_from_geojson
+from cetatea.catalog.models import (
+    Area,
+    Category,
+    CategoryRoute,
+    Department,
+    OutsideOperator,
+    Team,
+)
+
+# Overlap between two areas larger than this share of the smaller one is an error;
+# below it, it is rounding noise on a shared border.
+_OVERLAP_TOLERANCE = 1e-6
+
+_CATALOG_SECTIONS = ("departments", "teams", "operators", "categories", "routes")
+
+
+def _tally() -> dict[str, int]:
+    return {"created": 0, "updated": 0, "unchanged": 0}
+
+
+def _describe(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(
+            f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+            for field, messages in error.message_dict.items()
+        )
+    return "; ".join(error.messages)
+
+
+def _upsert(
+    model: type[models.Model],
+    *,
+    lookup: dict[str, Any],
+    values: dict[str, Any],
+    label: str,
+) -> tuple[models.Model, str]:
+    """Create or update one row; save only if something changed. Returns (row, outcome)."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model(**lookup, **values)
+        outcome = "created"
+    else:
+        changed = [field for field, value in values.items() if getattr(obj, field) != value]
+        if not changed:
+            return obj, "unchanged"
+        for field in changed:
+            setattr(obj, field, values[field])
+        outcome = "updated"
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise ValidationError(
+            _("%(label)s: %(problem)s"), params={"label": label, "problem": _describe(exc)}
+        ) from exc
+    obj.save()
+    return obj, outcome
+
+
+def _require_text(item: dict, key: str, label: str, errors: list[str]) -> None:
+    value = item.get(key)
+    if not isinstance(value, str) or not value.strip():
+        errors.append(_("%(label)s: “%(key)s” is missing or empty.") % {"label": label, "key": key})
+
+
+def _check_items(section: str, items: Any, *, required: tuple[str, ...]) -> list[str]:
+    """Structural checks of one list of records; returns error messages."""
+    if not isinstance(items, list):
+        return [_("“%(section)s” must be a list.") % {"section": section}]
+    errors: list[str] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items, start=1):
+        label = f"{section}[{index}]"
+        if not isinstance(item, dict):
+            errors.append(_("%(label)s is not an object.") % {"label": label})
+            continue
+        code = item.get("code")
+        if isinstance(code, str) and code.strip():
+            label = f"{section} {code}"
+            if code in seen:
+                errors.append(_("%(label)s appears twice.") % {"label": label})
+            seen.add(code)
+        for key in required:
+            _require_text(item, key, label, errors)
+    return errors
+
+
+def _resolve(
+    model: type[models.Model], code: str | None, known: dict[str, models.Model]
+) -> models.Model | None:
+    """The row with this code: loaded from the file in this run, else already in the DB."""
+    if code in (None, ""):
+        return None
+    if code in known:
+        return known[code]
+    row = model.objects.filter(code=code).first()
+    if row is None:
+        raise LookupError(code)
+    known[code] = row
+    return row
+
+
+def _optional(item: dict, fields: tuple[str, ...]) -> dict[str, Any]:
+    """Only the optional fields the file actually sets (so admin edits survive a reload)."""
+    return {field: item[field] for field in fields if field in item}
+
+
+def catalog_load(*, catalog: dict) -> dict:
+    """Create or update departments, teams, outside operators, categories and routes.
+
+    ``catalog`` is the parsed ``catalog.json``: a dict with the lists ``departments``,
+    ``teams`` (``department`` = department code), ``operators``, ``categories``
+    (``department`` and/or ``operator`` codes, ``target_hours``, ``regime``, ``group``,
+    ``sort_order``) and optionally ``routes`` (``category``, ``area`` and a ``department``,
+    ``operator`` and/or ``team`` code). References may point at records in the same file
+    or already in the database; routes need their areas loaded first (``areas_load``).
+
+    Runs in one transaction. Returns ``{section: {"created": n, "updated": n,
+    "unchanged": n}}``. Raises ``ValidationError`` (and changes nothing) when the file is
+    malformed, a code is missing or duplicated, or a reference is unknown.
+    """
+    if not isinstance(catalog, dict):
+        raise ValidationError(_("The catalogue must be a JSON object."))
+    unknown = sorted(set(catalog) - set(_CATALOG_SECTIONS) - {"notes"})
+    if unknown:
+        raise ValidationError(
+            _("Unknown sections in the catalogue: %(sections)s."),
+            params={"sections": ", ".join(unknown)},
+        )
+    sections = {name: catalog.get(name, []) for name in _CATALOG_SECTIONS}
+    errors: list[str] = []
+    for name in ("departments", "teams", "operators", "categories"):
+        errors += _check_items(name, sections[name], required=("code", "name_ro"))
+    errors += _check_items("routes", sections["routes"], required=("category", "area"))
+    if errors:
+        raise ValidationError(errors)
+
+    summary = {name: _tally() for name in _CATALOG_SECTIONS}
+    departments: dict[str, models.Model] = {}
+    teams: dict[str, models.Model] = {}
+    operators: dict[str, models.Model] = {}
+    categories: dict[str, models.Model] = {}
+
+    def ref(model, code, known, label, what):
+        try:
+            return _resolve(model, code, known)
+        except LookupError:
+            raise ValidationError(
+                _("%(label)s: unknown %(what)s “%(code)s”."),
+                params={"label": label, "what": what, "code": code},
+            ) from None
+
+    with transaction.atomic():
+        for item in sections["departments"]:
+            obj, outcome = _upsert(
+                Department,
+                lookup={"code": item["code"]},
+                values={
+                    "name_ro": item["name_ro"],
+                    "name_en": item.get("name_en", ""),
+                    **_optional(item, ("email", "phone", "is_active")),
+                },
+                label=f"departments {item['code']}",
+            )
+            departments[obj.code] = obj
+            summary["departments"][outcome] += 1
+
+        for item in sections["teams"]:
+            label = f"teams {item['code']}"
+            department = ref(Department, item.get("department"), departments, label, "department")
+            if department is None:
+                raise ValidationError(
+                    _("%(label)s: a team needs a department."), params={"label": label}
+                )
+            obj, outcome = _upsert(
+                Team,
+                lookup={"code": item["code"]},
+                values={
+                    "name_ro": item["name_ro"],
+                    "name_en": item.get("name_en", ""),
+                    "department_id": department.pk,
+                },
+                label=label,
+            )
+            teams[obj.code] = obj
+            summary["teams"][outcome] += 1
+
+        for item in sections["operators"]:
+            obj, outcome = _upsert(
+                OutsideOperator,
+                lookup={"code": item["code"]},
+                values={
+                    "name_ro": item["name_ro"],
+                    "name_en": item.get("name_en", ""),
+                    **_optional(item, ("email", "phone")),
+                },
+                label=f"operators {item['code']}",
+            )
+            operators[obj.code] = obj
+            summary["operators"][outcome] += 1
+
+        for item in sections["categories"]:
+            label = f"categories {item['code']}"
+            department = ref(Department, item.get("department"), departments, label, "department")
+            operator = ref(
+                OutsideOperator, item.get("operator"), operators, label, "outside operator"
+            )
+            if department is None and operator is None:
+                raise ValidationError(
+                    _("%(label)s: a category needs a department or an outside operator."),
+                    params={"label": label},
+                )
+            target_hours = item.get("target_hours")
+            if isinstance(target_hours, bool) or not isinstance(target_hours, int):
+                raise ValidationError(
+                    _("%(label)s: “target_hours” must be a whole number of hours."),
+                    params={"label": label},
+                )
+            obj, outcome = _upsert(
+                Category,
+                lookup={"code": item["code"]},
+                values={
+                    "name_ro": item["name_ro"],
+                    "name_en": item.get("name_en", ""),
+                    "group": item.get("group", ""),
+                    "department_id": department.pk if department else None,
+                    "operator_id": operator.pk if operator else None,
+                    "target_hours": target_hours,
+                    "regime": item.get("regime", Category._meta.get_field("regime").default),
+                    "sort_order": item.get("sort_order", 0),
+                    **_optional(item, ("is_active",)),
+                },
+                label=label,
+            )
+            categories[obj.code] = obj
+            summary["categories"][outcome] += 1
+
+        areas: dict[str, models.Model] = {}
+        for item in sections["routes"]:
+            label = f"routes {item['category']}/{item['area']}"
+            category = ref(Category, item["category"], categories, label, "category")
+            area = ref(Area, item["area"], areas, label, "area")
+            department = ref(Department, item.get("department"), departments, label, "department")
+            operator = ref(
+                OutsideOperator, item.get("operator"), operators, label, "outside operator"
+            )
+            team = ref(Team, item.get("team"), teams, label, "team")
+            if department is None and team is not None:
+                department = team.department
+            if department is None and operator is None:
+                raise ValidationError(
+                    _("%(label)s: a route needs a department, a team or an outside operator."),
+                    params={"label": label},
+                )
+            _obj, outcome = _upsert(
+                CategoryRoute,
+                lookup={"category": category, "area": area},
+                values={
+                    "department_id": department.pk if department else None,
+                    "operator_id": operator.pk if operator else None,
+                    "team_id": team.pk if team else None,
+                },
+                label=label,
+            )
+            summary["routes"][outcome] += 1
+
+    return summary
+
+
+def _check_overlaps(shapes: list[tuple[str, Any]]) -> list[str]:
+    """Pairs of areas in the file that overlap by more than rounding noise."""
+    errors: list[str] = []
+    tree = STRtree([geom for _code, geom in shapes])
+    for i, (code, geom) in enumerate(shapes):
+        for j in tree.query(geom, predicate="intersects"):
+            if j <= i:
+                continue
+            other_code, other = shapes[j]
+            overlap = geom.intersection(other).area
+            if overlap > _OVERLAP_TOLERANCE * min(geom.area, other.area):
+                errors.append(
+                    _("Areas %(a)s and %(b)s overlap; a point must fall in only one area.")
+                    % {"a": code, "b": other_code}
+                )
+    return errors
+
+
+def areas_load(*, feature_collection: dict) -> dict:
+    """Create or update the city's areas from a GeoJSON FeatureCollection (WGS 84).
+
+    Each feature needs ``properties.code`` (a slug), ``properties.name_ro`` (and
+    optionally ``name_en``) and a valid Polygon or MultiPolygon geometry (checked with
+    ``cetatea.catalog.geo.shape_from_geojson``). Areas in the file must not overlap.
+
+    Runs in one transaction. Returns ``{"areas": {"created": n, "updated": n,
+    "unchanged": n}}``. Raises ``ValidationError`` (and changes nothing) when the file is
+    not a FeatureCollection, a code or name is missing or duplicated, or a polygon is
+    invalid.
+    """
+    if not isinstance(feature_collection, dict) or (
+        feature_collection.get("type") != "FeatureCollection"
+    ):
+        raise ValidationError(_("The areas file must be a GeoJSON FeatureCollection."))
+    features = feature_collection.get("features")
+    if not isinstance(features, list) or not features:
+        raise ValidationError(_("The areas file has no features."))
+
+    errors: list[str] = []
+    rows: list[dict[str, Any]] = []
+    shapes: list[tuple[str, Any]] = []
+    seen: set[str] = set()
+    for index, feature in enumerate(features, start=1):
+        label = f"features[{index}]"
+        if not isinstance(feature, dict) or not isinstance(feature.get("properties"), dict):
+            errors.append(
+                _("%(label)s is not a GeoJSON feature with properties.") % {"label": label}
+            )
+            continue
+        props = feature["properties"]
+        code = props.get("code")
+        if not isinstance(code, str) or not code.strip():
+            errors.append(_("%(label)s: “code” is missing or empty.") % {"label": label})
+            continue
+        label = f"area {code}"
+        if code in seen:
+            errors.append(_("%(label)s appears twice.") % {"label": label})
+        seen.add(code)
+        _require_text(props, "name_ro", label, errors)
+        geometry = feature.get("geometry")
+        try:
+            geom = shape_from_geojson(geometry)
+        except ValueError as exc:
+            errors.append(f"{label}: {exc}")
+            continue
+        shapes.append((code, geom))
+        rows.append(
+            {
+                "code": code,
+                "name_ro": props.get("name_ro", ""),
+                "name_en": props.get("name_en", ""),
+                "geometry": {"type": geometry["type"], "coordinates": geometry["coordinates"]},
+            }
+        )
+    if not errors:
+        errors = _check_overlaps(shapes)
+    if errors:
+        raise ValidationError(errors)
+
+    summary = {"areas": _tally()}
+    with transaction.atomic():
+        for row in rows:
+            _obj, outcome = _upsert(
+                Area,
+                lookup={"code": row["code"]},
+                values={
+                    "name_ro": row["name_ro"],
+                    "name_en": row["name_en"],
+                    "geometry": row["geometry"],
+                },
+                label=f"area {row['code']}",
+            )
+            summary["areas"][outcome] += 1
+    return summary
