@@ -116,3 +116,13 @@ def personas(db):
         "admin": make_user("admin", roles.ADMINISTRATOR, is_staff=True),
         "citizen": make_user("citizen"),
     }
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Tests render templates without running collectstatic first."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_AUTOREFRESH = True
