@@ -67,9 +67,9 @@ DEV_SECRETS_FROM_FILES: list[str] = []
 SECRET_KEY = dev_secret("secret_key", "CETATEA_SECRET_KEY", lambda: secrets.token_urlsafe(50))
 # National ids (CNP, CUI) are encrypted with Fernet. Several keys may be given, comma
 # separated: the first encrypts, all decrypt (key rotation).
-NATIONAL_ID_KEYS = dev_secret(
-    "national_id_keys", "CETATEA_NATIONAL_ID_KEYS", _fernet_key
-).split(",")
+NATIONAL_ID_KEYS = dev_secret("national_id_keys", "CETATEA_NATIONAL_ID_KEYS", _fernet_key).split(
+    ","
+)
 # Keyed hash (HMAC-SHA256) used to find a person by exact national id without decrypting.
 NATIONAL_ID_HASH_KEY = dev_secret(
     "national_id_hash_key", "CETATEA_NATIONAL_ID_HASH_KEY", lambda: secrets.token_hex(32)
@@ -77,7 +77,6 @@ NATIONAL_ID_HASH_KEY = dev_secret(
 
 ALLOWED_HOSTS = envlist("CETATEA_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CETATEA_CSRF_TRUSTED_ORIGINS")
-SITE_URL = envstr("CETATEA_SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -233,8 +232,6 @@ SECURE_PROXY_SSL_HEADER = (
 )
 
 # --- Cetatea ---------------------------------------------------------------------------------
-# The city whose data is loaded and whose boundary limits case locations.
-CETATEA_CITY_NAME = envstr("CETATEA_CITY_NAME", "Alba Iulia")
 # Prefix of public case references, e.g. AB-2026-000123.
 CETATEA_CASE_PREFIX = envstr("CETATEA_CASE_PREFIX", "AB")
 # Default region for phone numbers written without a country code.

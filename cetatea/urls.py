@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -14,3 +16,6 @@ urlpatterns = [
     path("staff/people/", include("cetatea.people.urls")),
     path("", RedirectView.as_view(pattern_name="people:search", permanent=False)),
 ]
+
+if settings.DEBUG:  # production serves media from the web server or object storage
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 
 @lru_cache(maxsize=1)
@@ -43,3 +45,14 @@ def mask(value: str) -> str:
     if len(value) <= 3:
         return "*" * len(value)
     return value[0] + "*" * (len(value) - 3) + value[-2:]
+
+
+def rotate(token: str) -> str:
+    """Re-encrypt a token with the first (newest) key."""
+    return _fernet().rotate(token.encode()).decode()
+
+
+@receiver(setting_changed)
+def _keys_changed(*, setting: str, **kwargs) -> None:
+    if setting == "NATIONAL_ID_KEYS":
+        _fernet.cache_clear()

@@ -1,0 +1,24 @@
+from django.contrib import admin
+
+from cetatea.cases.models import Case
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """Look-up only: cases are filed and worked through the services, never edited raw."""
+
+    list_display = ("reference", "title", "category", "department", "status", "due_at", "channel")
+    list_filter = ("status", "channel", "department", "category")
+    search_fields = ("=reference", "title")
+    list_select_related = ("category", "department")
+    show_full_result_count = False
+    raw_id_fields = ("requester", "assignee", "merged_into")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
