@@ -164,7 +164,7 @@ def catalog_load(*, catalog: dict) -> dict:
         except LookupError:
             raise ValidationError(
                 _("%(label)s: unknown %(what)s “%(code)s”."),
-                params={"label": label, "what": what, "code": code},
+                params={"label": label, "what": model._meta.verbose_name, "code": code},
             ) from None
 
     with transaction.atomic():
