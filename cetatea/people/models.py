@@ -121,9 +121,7 @@ class Address(models.Model):
     )
     street = models.CharField(_("street"), max_length=200)
     number = models.CharField(_("number"), max_length=20, blank=True)
-    details = models.CharField(
-        _("building, entrance, flat"), max_length=100, blank=True
-    )
+    details = models.CharField(_("building, entrance, flat"), max_length=100, blank=True)
     locality = models.CharField(_("locality"), max_length=100, default="Alba Iulia")
     county = models.CharField(_("county"), max_length=50, default="Alba")
     postal_code = models.CharField(_("postal code"), max_length=6, blank=True)
