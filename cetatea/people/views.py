@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cetatea.core.models import AuditLog
 from cetatea.people import selectors, services
-from cetatea.people.forms import MergeForm, RevealForm, SearchForm
+from cetatea.people.forms import MergeForm, PersonForm, RevealForm, SearchForm
 from cetatea.people.models import Person
 
 
@@ -136,3 +136,46 @@ def merge(request, person_id: int):
         {"person": person, "form": form, "duplicate": duplicate},
         status=status,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("people.add_person", raise_exception=True)
+def create(request):
+    """Record a new person; errors from person_create are shown on their fields."""
+    form = PersonForm(request.POST or None, initial={"last_name": request.GET.get("q", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        addresses = []
+        if data["street"]:
+            addresses.append(
+                services.AddressData(
+                    street=data["street"],
+                    number=data["number"],
+                    details=data["details"],
+                    locality=data["locality"],
+                )
+            )
+        try:
+            person = services.person_create(
+                kind=data["kind"],
+                last_name=data["last_name"],
+                first_name=data["first_name"],
+                national_id=data["national_id"],
+                phones=[data["phone"]],
+                emails=[data["email"]],
+                addresses=addresses,
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                target = {"contacts": None}.get(field, field)
+                for error in errors:
+                    form.add_error(target if target in form.fields else None, error)
+        else:
+            messages.success(request, _("The person was recorded."))
+            if request.user.has_perm("people.view_person_360"):
+                return redirect("people:detail", person_id=person.pk)
+            return redirect("people:search")
+    status = 400 if form.errors else 200
+    return render(request, "people/create.html", {"form": form}, status=status)

@@ -390,3 +390,47 @@ def test_healthz(client, monkeypatch):
 
     monkeypatch.setattr(CursorWrapper, "execute", broken)
     assert client.get("/healthz").status_code == 503
+
+
+def test_operator_records_a_new_person_from_the_form(client, personas):
+    client.force_login(personas["operator"])
+    url = reverse("people:create")
+    cnp = make_cnp()
+    response = client.post(
+        url,
+        {
+            "kind": "individual",
+            "last_name": "Ştefănescu",
+            "first_name": "Ana",
+            "national_id": cnp,
+            "phone": "0722 123 456",
+            "email": "Ana@Example.ro",
+            "street": "Strada Cloșca",
+            "number": "3",
+            "locality": "Alba Iulia",
+        },
+    )
+    person = Person.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/{person.pk}/")
+    assert person.national_id_masked.endswith(cnp[-2:])
+    assert person.addresses.get().street == "Strada Cloșca"
+
+
+def test_new_person_form_shows_each_error_and_saves_nothing(client, personas):
+    client.force_login(personas["operator"])
+    response = client.post(
+        reverse("people:create"),
+        {
+            "kind": "individual",
+            "last_name": "Pop",
+            "national_id": "1850312010047",
+            "phone": "12",
+            "locality": "Alba Iulia",
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "cifra de control" in html.lower()  # wrong CNP check digit, in Romanian
+    assert Person.objects.count() == 0
+    client.force_login(personas["staff"])
+    assert client.get(reverse("people:create")).status_code == 403
