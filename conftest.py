@@ -126,3 +126,12 @@ def _plain_static_files(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Service-level messages are asserted in English; requests pick their own language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

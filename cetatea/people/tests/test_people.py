@@ -434,3 +434,21 @@ def test_new_person_form_shows_each_error_and_saves_nothing(client, personas):
     assert Person.objects.count() == 0
     client.force_login(personas["staff"])
     assert client.get(reverse("people:create")).status_code == 403
+
+
+def test_romanian_even_when_the_browser_prefers_english(client, personas):
+    client.force_login(personas["operator"])
+    html = client.get(reverse("people:search"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content
+    assert 'lang="ro"' in html.decode()
+
+
+def test_every_static_file_a_page_links_is_found(client, personas):
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    client.force_login(personas["operator"])
+    html = client.get(reverse("people:search")).content.decode()
+    paths = re.findall(r'(?:href|src)="/static/([^"]+)"', html)
+    assert "cetatea/cetatea.css" in paths
+    assert all(finders.find(p) for p in paths), paths
