@@ -240,11 +240,14 @@ def case_change_status(
     text: str = "",
     public: bool = True,
     handler: str = Handler.STAFF,
+    at: dt.datetime | None = None,
 ) -> Case:
     """Move a case to another status if the transition table allows it.
 
     Entering "waiting for the citizen" stops the clock; leaving it moves the due time
-    by the time spent waiting (whole calendar days for legal terms).
+    by the time spent waiting (whole calendar days for legal terms). ``at`` records a
+    change that happened earlier (history imported from another system); it cannot be
+    in the future nor before the case's last event.
     """
     if status not in Status.values:
         raise ValidationError(_("Unknown status “%(status)s”.") % {"status": status})
@@ -255,7 +258,7 @@ def case_change_status(
                 _("A case that is “%(old)s” cannot become “%(new)s”.")
                 % {"old": Status(case.status).label, "new": Status(status).label}
             )
-        now = timezone.now()
+        now = _event_time(case, at)
         old = case.status
         fields = ["status", "updated_at"]
         if status in PAUSED_STATUSES and case.paused_since is None:
@@ -284,6 +287,16 @@ def case_change_status(
             created_at=now,
         )
     return case
+
+
+def _event_time(case: Case, at: dt.datetime | None) -> dt.datetime:
+    now = timezone.now()
+    if at is None:
+        return now
+    last = case.events.order_by("-created_at").values_list("created_at", flat=True).first()
+    if at > now or (last is not None and at < last):
+        raise ValidationError(_("The time of a change must be after the previous one."))
+    return at
 
 
 def _resume_clock(case: Case, now: dt.datetime) -> None:
@@ -334,9 +347,14 @@ def case_extend_deadline(*, case_id: int, days: int, reason: str, actor: Abstrac
 
 
 def case_add_note(
-    *, case_id: int, text: str, actor: AbstractBaseUser | None, public: bool = False
+    *,
+    case_id: int,
+    text: str,
+    actor: AbstractBaseUser | None,
+    public: bool = False,
+    at: dt.datetime | None = None,
 ) -> CaseEvent:
-    """Add an internal note or a public reply to a case."""
+    """Add an internal note or a public reply to a case (``at``: see case_change_status)."""
     text = (text or "").strip()
     if not text:
         raise ValidationError(_("The text is empty."))
@@ -348,6 +366,7 @@ def case_add_note(
             actor=actor,
             text=text,
             is_public=public,
+            created_at=_event_time(case, at),
         )
 
 

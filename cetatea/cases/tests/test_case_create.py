@@ -265,3 +265,15 @@ def test_concurrent_case_creation_gives_unique_gap_free_references(catalog):
     assert not errors
     sequences = sorted(Case.objects.values_list("sequence", flat=True))
     assert sequences == list(range(1, 61))
+
+
+def test_history_can_be_recorded_at_past_times_in_order(catalog, personas):
+    registered = dt.datetime(2026, 3, 2, 10, tzinfo=BUC)
+    case = make_case(registered_at=registered)
+    later = registered + dt.timedelta(days=2)
+    case = case_change_status(case_id=case.pk, status="fixed", actor=None, at=later)
+    assert case.closed_at == later
+    with pytest.raises(ValidationError):  # before the previous event
+        case_add_note(case_id=case.pk, text="x", actor=None, at=registered)
+    with pytest.raises(ValidationError):  # in the future
+        case_add_note(case_id=case.pk, text="x", actor=None, at=dt.datetime(2099, 1, 1, tzinfo=BUC))
