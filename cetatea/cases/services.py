@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +28,7 @@ from cetatea.cases.choices import (
     Priority,
     Status,
 )
-from cetatea.cases.models import Case, CaseEvent, Interaction
+from cetatea.cases.models import Attachment, Case, CaseEvent, Interaction
 from cetatea.catalog.choices import Regime
 from cetatea.catalog.geo import area_for_point
 from cetatea.catalog.models import Category
@@ -438,3 +442,105 @@ def interaction_log(
         )
         return interaction
     return Interaction.objects.create(channel=channel, **values)
+
+
+def case_merge(
+    *, duplicate_id: int, original_id: int, actor: AbstractBaseUser | None, text: str = ""
+) -> Case:
+    """Close ``duplicate`` as a duplicate of ``original``; both timelines say so.
+
+    The duplicate's requester and contacts stay on it (and its interactions point at it),
+    so nothing is lost; the original carries a "merge" event naming the duplicate.
+    """
+    if duplicate_id == original_id:
+        raise ValidationError(_("A case cannot be merged with itself."))
+    with transaction.atomic():
+        locked = {
+            c.pk: c
+            for c in Case.objects.select_for_update()
+            .filter(pk__in=sorted([duplicate_id, original_id]))
+            .order_by("pk")
+        }
+        if len(locked) != 2:
+            raise ValidationError(_("This case does not exist."))
+        duplicate, original = locked[duplicate_id], locked[original_id]
+        if duplicate.merged_into_id or not duplicate.is_open:
+            raise ValidationError(
+                _("Case %(ref)s is already closed or merged.") % {"ref": duplicate.reference}
+            )
+        if original.merged_into_id:
+            raise ValidationError(
+                _("Case %(ref)s was itself merged; merge into the case it points to.")
+                % {"ref": original.reference}
+            )
+        now = timezone.now()
+        old = duplicate.status
+        duplicate.status = Status.DUPLICATE
+        duplicate.merged_into = original
+        duplicate.closed_at = now
+        duplicate.paused_since = None
+        duplicate.save(
+            update_fields=["status", "merged_into", "closed_at", "paused_since", "updated_at"]
+        )
+        CaseEvent.objects.create(
+            case=duplicate,
+            kind=EventKind.MERGE,
+            actor=actor,
+            from_status=old,
+            to_status=Status.DUPLICATE,
+            text=text,
+            is_public=True,
+            data={"into": original.reference},
+        )
+        CaseEvent.objects.create(
+            case=original,
+            kind=EventKind.MERGE,
+            actor=actor,
+            text=text,
+            data={"from": duplicate.reference},
+        )
+    return original
+
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+
+
+def case_add_attachment(
+    *,
+    case_id: int,
+    file: UploadedFile,
+    actor: AbstractBaseUser | None,
+    public: bool = False,
+) -> Attachment:
+    """Attach a file (scan, document, photo) to a case, within the size limit.
+
+    The content type recorded is the one guessed from the name; files are served as
+    downloads, never executed. Photo processing lives with the map portal.
+    """
+    if file.size is None or file.size == 0:
+        raise ValidationError(_("The file is empty."))
+    if file.size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError(
+            _("The file is larger than %(mb)d MB.") % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}
+        )
+    name = Path(file.name or "file").name[-200:]
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    with transaction.atomic():
+        case = _locked(case_id)
+        attachment = Attachment(
+            case=case,
+            original_name=name,
+            content_type=content_type,
+            size=file.size,
+            is_public=public,
+            uploaded_by=actor,
+        )
+        attachment.file.save(
+            f"{uuid.uuid4().hex}{Path(name).suffix.lower()[:10]}", file, save=False
+        )
+        try:
+            attachment.save()
+        except Exception:
+            attachment.file.delete(save=False)  # no orphan file when the row is not written
+            raise
+    return attachment

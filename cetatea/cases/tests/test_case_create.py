@@ -11,10 +11,12 @@ from cetatea.cases.choices import EventKind, Status
 from cetatea.cases.models import Case, CaseEvent, Interaction
 from cetatea.cases.services import (
     Contact,
+    case_add_attachment,
     case_add_note,
     case_assign,
     case_change_status,
     case_extend_deadline,
+    case_merge,
     interaction_log,
 )
 from cetatea.catalog.models import CategoryRoute
@@ -277,3 +279,29 @@ def test_history_can_be_recorded_at_past_times_in_order(catalog, personas):
         case_add_note(case_id=case.pk, text="x", actor=None, at=registered)
     with pytest.raises(ValidationError):  # in the future
         case_add_note(case_id=case.pk, text="x", actor=None, at=dt.datetime(2099, 1, 1, tzinfo=BUC))
+
+
+def test_merging_a_duplicate_case_closes_it_and_marks_both(catalog, personas):
+    original, duplicate = make_case(), make_case(channel="phone")
+    case_merge(duplicate_id=duplicate.pk, original_id=original.pk, actor=personas["staff"])
+    duplicate.refresh_from_db()
+    assert duplicate.status == "duplicate" and duplicate.merged_into == original
+    assert original.events.filter(kind="merge", data__from=duplicate.reference).exists()
+    with pytest.raises(ValidationError):
+        case_merge(duplicate_id=duplicate.pk, original_id=original.pk, actor=None)
+    with pytest.raises(ValidationError):
+        case_merge(duplicate_id=original.pk, original_id=original.pk, actor=None)
+
+
+def test_attachment_is_stored_and_limits_are_enforced(catalog, personas, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    case = make_case()
+    scan = SimpleUploadedFile("cerere scanată.pdf", b"%PDF-1.4 test", "application/pdf")
+    attachment = case_add_attachment(case_id=case.pk, file=scan, actor=personas["clerk"])
+    assert attachment.content_type == "application/pdf"
+    assert attachment.original_name == "cerere scanată.pdf"
+    assert (tmp_path / attachment.file.name).read_bytes() == b"%PDF-1.4 test"
+    with pytest.raises(ValidationError):
+        case_add_attachment(case_id=case.pk, file=SimpleUploadedFile("e.txt", b""), actor=None)
