@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from cetatea.cases.models import Case
+from cetatea.core.admin import ReadOnlyAdmin
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     """Look-up only: cases are filed and worked through the services, never edited raw."""
 
     list_display = ("reference", "title", "category", "department", "status", "due_at", "channel")
@@ -13,12 +14,3 @@ class CaseAdmin(admin.ModelAdmin):
     list_select_related = ("category", "department")
     show_full_result_count = False
     raw_id_fields = ("requester", "assignee", "merged_into")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,15 +4,8 @@ from django.core.cache import cache
 from cetatea.core.models import AuditLog, ClosureDay
 
 
-@admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    """Read-only: audit rows are evidence."""
-
-    list_display = ("created_at", "actor", "action", "person_id", "object_repr", "reason")
-    list_filter = ("action",)
-    search_fields = ("object_repr", "actor__username", "=person_id")
-    date_hierarchy = "created_at"
-    list_select_related = ("actor",)
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Look-up only: the rows are written by services, never edited in the admin."""
 
     def has_add_permission(self, request):
         return False
@@ -22,6 +15,17 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    """Read-only: audit rows are evidence."""
+
+    list_display = ("created_at", "actor", "action", "person_id", "object_repr", "reason")
+    list_filter = ("action",)
+    search_fields = ("object_repr", "actor__username", "=person_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("actor",)
 
 
 @admin.register(ClosureDay)

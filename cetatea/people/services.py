@@ -54,31 +54,29 @@ def _set_national_id(person: Person, raw: str, kind: str | None) -> None:
     person.national_id_masked = crypto.mask(nid.value)
 
 
+def _normalized(values: Iterable[str], normalize) -> tuple[list[str], list[str]]:
+    """Normalised distinct values (blank ones skipped) and the error messages."""
+    result: list[str] = []
+    errors: list[str] = []
+    for raw in values:
+        if not (raw and raw.strip()):
+            continue
+        try:
+            value = normalize(raw)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+        else:
+            if value not in result:
+                result.append(value)
+    return result, errors
+
+
 def _normalized_contacts(
     phones: Iterable[str], emails: Iterable[str]
 ) -> tuple[list[str], list[str], list[str]]:
-    errors: list[str] = []
-    norm_phones: list[str] = []
-    norm_emails: list[str] = []
-    for raw in phones:
-        if raw and raw.strip():
-            try:
-                value = normalize_phone(raw)
-            except ValidationError as exc:
-                errors.extend(exc.messages)
-            else:
-                if value not in norm_phones:
-                    norm_phones.append(value)
-    for raw in emails:
-        if raw and raw.strip():
-            try:
-                value = normalize_email_address(raw)
-            except ValidationError as exc:
-                errors.extend(exc.messages)
-            else:
-                if value not in norm_emails:
-                    norm_emails.append(value)
-    return norm_phones, norm_emails, errors
+    norm_phones, phone_errors = _normalized(phones, normalize_phone)
+    norm_emails, email_errors = _normalized(emails, normalize_email_address)
+    return norm_phones, norm_emails, phone_errors + email_errors
 
 
 def person_create(
