@@ -375,7 +375,11 @@ def case_add_note(
 
 
 def case_assign(
-    *, case_id: int, assignee: AbstractBaseUser | None, actor: AbstractBaseUser | None
+    *,
+    case_id: int,
+    assignee: AbstractBaseUser | None,
+    actor: AbstractBaseUser | None,
+    at: dt.datetime | None = None,
 ) -> Case:
     """Give a case to a staff member (or take it back with ``assignee=None``)."""
     if assignee is not None and not assignee.is_active:
@@ -390,6 +394,7 @@ def case_assign(
             kind=EventKind.ASSIGNMENT,
             actor=actor,
             data={"from": old, "to": assignee.pk if assignee else None},
+            created_at=_event_time(case, at),
         )
     return case
 

@@ -1,0 +1,547 @@
+"""Generate a large synthetic population fast, for benchmarks and load tests.
+
+``manage.py seed_scale --persons 1000000 --cases 100000`` writes persons (with contact
+points, an address and their "created" event) and cases (with their "created" event
+and the intake interaction) with ``bulk_create`` in batches, one transaction per batch.
+It bypasses the service functions for speed but writes exactly what they would write:
+national ids encrypted, hashed and masked with ``cetatea.core.crypto``, name keys from
+``cetatea.core.text.name_key``, phones in E.164, cases routed with the catalogue's
+``category_route``, due times from ``cetatea.cases.due``, references from
+``case_reference`` with sequences taken from the ``Counter`` rows (so ``case_create``
+continues after them).
+
+National ids, phones and e-mails are derived from a running index through bijections,
+so every index gives a distinct valid CNP (birth date 1940-2006, county 01-46, sequence
+001-999), a distinct mobile number and a distinct e-mail address. Indexes continue from
+the number of persons already stored, and ids already present are skipped, so the
+command can be run again to add more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import multiprocessing
+import random
+import time
+from typing import NamedTuple
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, connections, transaction
+from django.db.models import Max
+from django.utils import timezone
+from stdnum.ro import cnp as stdnum_cnp
+from stdnum.ro import cui as stdnum_cui
+
+from cetatea.core import crypto
+from cetatea.core.text import name_key
+from cetatea.people.management.commands.seed_demo import (
+    CASE_TEXTS,
+    DESK_CATEGORIES,
+    EMAIL_DOMAINS,
+    FEMALE_FIRST_NAMES,
+    LAST_NAMES,
+    MALE_FIRST_NAMES,
+    ORGANISATION_NAMES,
+    STREETS,
+    ascii_fold,
+    channel_for,
+    handler_for,
+    random_point,
+)
+
+# --- Bijections from an index to identifiers ----------------------------------------------
+_FIRST_DAY = dt.date(1940, 1, 1)
+_DAYS = (dt.date(2006, 12, 31) - _FIRST_DAY).days + 1
+_COUNTIES = 46
+_SEQUENCES = 999
+CNP_SPACE = _DAYS * _COUNTIES * _SEQUENCES  # about 1.1 billion distinct CNPs
+_CNP_MULT = 1_000_003  # a prime not dividing CNP_SPACE: i -> i * m mod n is a bijection
+MOBILE_SPACE = 60 * 1_000_000  # +40 720 000 000 .. +40 779 999 999
+_MOBILE_MULT = 7_368_787
+CUI_SPACE = 40_000_000
+_CUI_MULT = 9_999_991
+assert math.gcd(_CNP_MULT, CNP_SPACE) == 1
+assert math.gcd(_MOBILE_MULT, MOBILE_SPACE) == 1
+assert math.gcd(_CUI_MULT, CUI_SPACE) == 1
+
+ORGANISATION_SHARE = 0.01
+_ORG_SUFFIXES = ["SRL", "SA", "SRL-D", "PFA", "II"]
+_ORG_WORDS = [
+    "Apulum",
+    "Cetatea",
+    "Ardealul",
+    "Ampoi",
+    "Mureș",
+    "Transilvania",
+    "Carolina",
+    "Partoș",
+    "Oarda",
+    "Micești",
+    "Gemina",
+    "Unirea",
+    "Bastion",
+    "Dacia",
+]
+_ORG_TRADES = [
+    "Construct",
+    "Trans",
+    "Invest",
+    "Service",
+    "Impex",
+    "Med",
+    "Agro",
+    "Tur",
+    "Consult",
+    "Design",
+    "Food",
+    "Auto",
+]
+
+
+def cnp_for_index(index: int, male: bool) -> str:
+    """The CNP of synthetic person ``index`` (distinct for 0 <= index < CNP_SPACE)."""
+    x = (index * _CNP_MULT) % CNP_SPACE
+    born = _FIRST_DAY + dt.timedelta(days=x % _DAYS)
+    rest = x // _DAYS
+    county = rest % _COUNTIES + 1
+    sequence = rest // _COUNTIES + 1
+    sex = ("1" if male else "2") if born.year < 2000 else ("5" if male else "6")
+    body = f"{sex}{born:%y%m%d}{county:02d}{sequence:03d}"
+    return body + stdnum_cnp.calc_check_digit(body)
+
+
+def mobile_for_index(index: int) -> str:
+    """E.164 mobile number of synthetic person ``index`` (distinct below MOBILE_SPACE)."""
+    x = (index * _MOBILE_MULT + 12_345) % MOBILE_SPACE
+    return f"+40{720 + x // 1_000_000}{x % 1_000_000:06d}"
+
+
+def cui_for_index(index: int) -> str:
+    body = str(1_000_000 + (index * _CUI_MULT) % CUI_SPACE)
+    return body + stdnum_cui.calc_check_digit(body)
+
+
+class PersonRow(NamedTuple):
+    kind: str
+    first_name: str
+    last_name: str
+    name_key: str
+    name_key_rev: str
+    national_id_kind: str
+    national_id_encrypted: str
+    national_id_hash: str
+    national_id_masked: str
+    phones: tuple[str, ...]
+    emails: tuple[str, ...]
+    address: tuple[str, str, str, str]  # street, number, details, kind
+
+
+def _names(weighted_names):
+    return [n for n, _w in weighted_names], [w for _n, w in weighted_names]
+
+
+_LAST, _LAST_W = _names(LAST_NAMES)
+_MALE, _MALE_W = _names(MALE_FIRST_NAMES)
+_FEMALE, _FEMALE_W = _names(FEMALE_FIRST_NAMES)
+
+
+def person_rows(start: int, count: int, seed: int) -> list[PersonRow]:
+    """Rows for indexes ``start .. start+count-1``; a pure function of its arguments, so
+    it gives the same rows in a worker process as in the main one."""
+    rng = random.Random(seed * 1_000_003 + start)
+    rows = []
+    encrypt, lookup_hash, mask = crypto.encrypt, crypto.lookup_hash, crypto.mask
+    for index in range(start, start + count):
+        if rng.random() < ORGANISATION_SHARE:
+            name = (
+                rng.choice(ORGANISATION_NAMES)
+                if rng.random() < 0.1
+                else f"{rng.choice(_ORG_WORDS)} {rng.choice(_ORG_TRADES)} "
+                f"{rng.choice(_ORG_SUFFIXES)}"
+            )
+            nid = cui_for_index(index)
+            key = name_key(name)
+            rows.append(
+                PersonRow(
+                    "organisation",
+                    "",
+                    name,
+                    key,
+                    key,
+                    "cui",
+                    encrypt(nid),
+                    lookup_hash(nid),
+                    mask(nid),
+                    (f"+40258{rng.randint(800_000, 899_999)}",),
+                    (f"contact{index}@{rng.choice(EMAIL_DOMAINS)}",),
+                    (rng.choice(STREETS), str(rng.randint(1, 120)), "", "seat"),
+                )
+            )
+            continue
+        male = rng.random() < 0.48
+        if male:
+            first = rng.choices(_MALE, _MALE_W)[0]
+        else:
+            first = rng.choices(_FEMALE, _FEMALE_W)[0]
+        last = rng.choices(_LAST, _LAST_W)[0]
+        nid = cnp_for_index(index, male)
+        phones: tuple[str, ...] = ()
+        if rng.random() < 0.93:
+            phones = (mobile_for_index(index),)
+        if rng.random() < 0.15:
+            phones += (f"+40258{rng.randint(800_000, 899_999)}",)
+        emails: tuple[str, ...] = ()
+        if rng.random() < 0.3:
+            emails = (
+                f"{ascii_fold(first)}.{ascii_fold(last)}.{index}@{rng.choice(EMAIL_DOMAINS)}",
+            )
+        details = (
+            f"bl. {rng.choice('ABCDEFGHMPR')}{rng.randint(1, 30)}, sc. {rng.choice('ABCD')}, "
+            f"ap. {rng.randint(1, 60)}"
+            if rng.random() < 0.6
+            else ""
+        )
+        rows.append(
+            PersonRow(
+                "individual",
+                first,
+                last,
+                name_key(last, first),
+                name_key(first, last),
+                "cnp",
+                encrypt(nid),
+                lookup_hash(nid),
+                mask(nid),
+                phones,
+                emails,
+                (rng.choice(STREETS), str(rng.randint(1, 120)), details, "domicile"),
+            )
+        )
+    return rows
+
+
+def _person_rows_star(args: tuple[int, int, int]) -> list[PersonRow]:
+    return person_rows(*args)
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate N synthetic persons and M cases fast (bulk inserts in batches), "
+        "for benchmarks. Safe to run again: it adds to what is there."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--persons", type=int, default=0, help="persons to add")
+        parser.add_argument("--cases", type=int, default=0, help="cases to add")
+        parser.add_argument("--batch", type=int, default=5000, help="rows per transaction")
+        parser.add_argument("--seed", type=int, default=1, help="random seed")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="processes generating and encrypting person rows (1: in this process)",
+        )
+
+    def handle(self, *args, **options):
+        n, m, batch = options["persons"], options["cases"], options["batch"]
+        if n < 0 or m < 0 or batch < 1:
+            raise CommandError("--persons and --cases must be >= 0 and --batch >= 1")
+        # Bulk INSERT statements: bigger ones on PostgreSQL, the parameter limit on SQLite.
+        self.insert_batch = 1000 if connection.vendor == "postgresql" else None
+        started = time.perf_counter()
+        if n:
+            self._seed_persons(n, batch, options["seed"], options["workers"])
+        if m:
+            self._seed_cases(m, batch, options["seed"])
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"seed_scale: {n:,} persons, {m:,} cases in {time.perf_counter() - started:.1f} s"
+            )
+        )
+
+    def _progress(self, what: str, done: int, total: int, rows: int, started: float) -> None:
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        self.stdout.write(
+            f"{what}: {done:,}/{total:,} ({done / total:.0%})  {done / elapsed:,.0f} {what}/s  "
+            f"{rows / elapsed:,.0f} rows/s  {elapsed:.1f} s"
+        )
+        self.stdout.flush()
+
+    # --- persons --------------------------------------------------------------------------------
+
+    def _seed_persons(self, n: int, batch: int, seed: int, workers: int) -> None:
+        from cetatea.people.models import Person
+
+        start = Person.objects.count()
+        ranges = [(start + k, min(batch, n - k), seed) for k in range(0, n, batch)]
+        next_index = start + n
+        pool = None
+        if workers > 1:
+            # Children must not share the parent's database connections.
+            connections.close_all()
+            pool = multiprocessing.get_context("fork").Pool(workers)
+            batches = pool.imap(_person_rows_star, ranges)
+        else:
+            batches = (person_rows(*r) for r in ranges)
+        done = rows_written = 0
+        started = time.perf_counter()
+        try:
+            for rows in batches:
+                added, written = self._insert_persons(rows)
+                done += added
+                rows_written += written
+                self._progress("persons", done, n, rows_written, started)
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+        while done < n:  # a few indexes gave ids already stored: take more
+            rows = person_rows(next_index, min(batch, n - done), seed)
+            next_index += len(rows)
+            added, written = self._insert_persons(rows)
+            done += added
+            rows_written += written
+            self._progress("persons", done, n, rows_written, started)
+
+    def _insert_persons(self, rows: list[PersonRow]) -> tuple[int, int]:
+        from cetatea.people.choices import ContactKind, PersonEventKind
+        from cetatea.people.models import Address, ContactPoint, Person, PersonEvent
+
+        with transaction.atomic():
+            taken: set[str] = set()
+            for chunk in _chunks([r.national_id_hash for r in rows], 900):
+                # No .active() here: without statistics SQLite would scan the
+                # merged_into index (every active row) instead of the hash index.
+                taken.update(
+                    h
+                    for h, merged_into in Person.objects.filter(national_id_hash__in=chunk)
+                    .order_by()
+                    .values_list("national_id_hash", "merged_into_id")
+                    if merged_into is None
+                )
+            if taken:
+                rows = [r for r in rows if r.national_id_hash not in taken]
+            persons = [
+                Person(
+                    kind=r.kind,
+                    first_name=r.first_name,
+                    last_name=r.last_name,
+                    name_key=r.name_key,
+                    name_key_rev=r.name_key_rev,
+                    national_id_kind=r.national_id_kind,
+                    national_id_encrypted=r.national_id_encrypted,
+                    national_id_hash=r.national_id_hash,
+                    national_id_masked=r.national_id_masked,
+                )
+                for r in rows
+            ]
+            Person.objects.bulk_create(persons, batch_size=self.insert_batch)
+            contacts = []
+            addresses = []
+            for person, r in zip(persons, rows, strict=True):
+                contacts += [
+                    ContactPoint(person=person, kind=ContactKind.PHONE, value=v, is_primary=i == 0)
+                    for i, v in enumerate(r.phones)
+                ]
+                contacts += [
+                    ContactPoint(person=person, kind=ContactKind.EMAIL, value=v, is_primary=i == 0)
+                    for i, v in enumerate(r.emails)
+                ]
+                street, number, details, kind = r.address
+                addresses.append(
+                    Address(person=person, kind=kind, street=street, number=number, details=details)
+                )
+            ContactPoint.objects.bulk_create(contacts, batch_size=self.insert_batch)
+            Address.objects.bulk_create(addresses, batch_size=self.insert_batch)
+            PersonEvent.objects.bulk_create(
+                [PersonEvent(person=p, kind=PersonEventKind.CREATED) for p in persons],
+                batch_size=self.insert_batch,
+            )
+        return len(persons), 3 * len(persons) + len(contacts)
+
+    # --- cases ----------------------------------------------------------------------------------
+
+    def _seed_cases(self, m: int, batch: int, seed: int) -> None:
+        from shapely import prepared
+        from shapely.geometry import Point
+
+        from cetatea.catalog.geo import shape_from_geojson
+        from cetatea.catalog.models import Area, Category
+        from cetatea.people.models import Person
+
+        categories = list(Category.objects.filter(is_active=True).order_by("pk"))
+        if not categories:
+            raise CommandError("No categories: run load_catalog first.")
+        self.areas = {a.pk: a for a in Area.objects.all()}
+        self.area_index = [
+            (a.pk, prepared.prep(shape_from_geojson(a.geometry)))
+            for a in sorted(self.areas.values(), key=lambda a: a.pk)
+        ]
+        self.Point = Point
+        self.routes: dict = {}
+        self.person_ids = list(Person.objects.active().values_list("pk", flat=True))
+        self.categories = categories
+        rng = random.Random(seed * 7 + 11)
+        self.weights = [
+            {"ROAD_POTHOLE": 14, "WASTE_UNCOLLECTED": 12, "LIGHT_OUT": 12}.get(c.code, 3)
+            for c in categories
+        ]
+        now = timezone.now()
+        span = 730 * 86400
+        # Registration times over the last two years, in order, so references follow time.
+        offsets = sorted((rng.random() * span for _ in range(m)), reverse=True)
+        times = [now - dt.timedelta(seconds=s) for s in offsets]
+        done = rows_written = 0
+        started = time.perf_counter()
+        for chunk in _chunks(times, batch):
+            rows_written += self._insert_cases(rng, chunk)
+            done += len(chunk)
+            self._progress("cases", done, m, rows_written, started)
+
+    def _area_for(self, lat: float, lon: float):
+        point = self.Point(lon, lat)
+        for area_id, geom in self.area_index:
+            if geom.covers(point):
+                return self.areas[area_id]
+        return None
+
+    def _route(self, category, area):
+        from cetatea.catalog.selectors import category_route
+
+        key = (category.pk, area.pk if area else None)
+        if key not in self.routes:
+            self.routes[key] = category_route(category=category, area=area)
+        return self.routes[key]
+
+    def _take_sequences(self, year: int, count: int) -> int:
+        """Reserve ``count`` numbers of the "case" sequence of ``year``; return the first."""
+        from cetatea.cases.models import Case
+        from cetatea.core.models import Counter
+
+        counter, _created = Counter.objects.select_for_update().get_or_create(
+            name="case", year=year
+        )
+        highest = Case.objects.filter(year=year).aggregate(m=Max("sequence"))["m"] or 0
+        first = max(counter.value, highest) + 1
+        counter.value = first + count - 1
+        counter.save(update_fields=["value"])
+        return first
+
+    def _insert_cases(self, rng: random.Random, times: list[dt.datetime]) -> int:
+        from cetatea.cases import due
+        from cetatea.cases.choices import Direction, EventKind, Status
+        from cetatea.cases.models import Case, CaseEvent, Interaction
+        from cetatea.cases.services import case_reference
+        from cetatea.catalog.choices import Regime
+        from cetatea.core import workdays
+
+        years = [workdays.local_date(t).year for t in times]
+        with transaction.atomic():
+            next_seq = {y: self._take_sequences(y, years.count(y)) for y in sorted(set(years))}
+            cases = []
+            for registered_at, year in zip(times, years, strict=True):
+                category = rng.choices(self.categories, self.weights)[0]
+                code = category.code
+                channel = channel_for(rng, code)
+                title, description = rng.choice(
+                    CASE_TEXTS.get(code) or [(category.name_ro, category.name_ro)]
+                )
+                street, nr = rng.choice(STREETS), rng.randint(1, 120)
+                description = description.format(street=street, nr=nr)
+                area = None
+                lat = lon = None
+                address_text = ""
+                if code not in DESK_CATEGORIES:
+                    for _attempt in range(20):
+                        lat, lon = random_point(rng)
+                        area = self._area_for(lat, lon)
+                        if area is not None:
+                            break
+                    if area is None:
+                        lat = lon = None
+                    address_text = f"{street} nr. {nr}, Alba Iulia"
+                requester_id = None
+                contact_name = contact_phone = ""
+                anonymous_ok = code not in DESK_CATEGORIES and channel not in (
+                    "robot",
+                    "counter",
+                    "letter",
+                )
+                if self.person_ids and not (anonymous_ok and rng.random() < 0.4):
+                    requester_id = rng.choice(self.person_ids)
+                elif rng.random() < 0.5:
+                    contact_name = rng.choices(_FEMALE, _FEMALE_W)[0]
+                    contact_phone = f"+40{rng.randint(720, 779)}{rng.randrange(1_000_000):06d}"
+                department, operator, team = self._route(category, area)
+                regime = category.regime if requester_id else Regime.TICKET
+                due_at, base = due.initial_due_at(
+                    regime=regime,
+                    registered_at=registered_at,
+                    target_hours=category.target_hours,
+                )
+                sequence = next_seq[year]
+                next_seq[year] += 1
+                cases.append(
+                    Case(
+                        reference=case_reference(year, sequence),
+                        year=year,
+                        sequence=sequence,
+                        channel=channel,
+                        category=category,
+                        department=department,
+                        operator=operator,
+                        team=team,
+                        area=area,
+                        latitude=lat,
+                        longitude=lon,
+                        address_text=address_text,
+                        requester_id=requester_id,
+                        contact_name=contact_name,
+                        contact_phone=contact_phone,
+                        title=title,
+                        description=description,
+                        regime=regime,
+                        registered_at=registered_at,
+                        due_at=due_at,
+                        legal_base_date=base,
+                    )
+                )
+            Case.objects.bulk_create(cases, batch_size=self.insert_batch)
+            events = []
+            interactions = []
+            for case in cases:
+                handler = handler_for(case.channel)
+                events.append(
+                    CaseEvent(
+                        case=case,
+                        kind=EventKind.CREATED,
+                        handler=handler,
+                        to_status=Status.NEW,
+                        is_public=True,
+                        created_at=case.registered_at,
+                        data={
+                            "channel": case.channel,
+                            "department": case.department.code if case.department else "",
+                        },
+                    )
+                )
+                interactions.append(
+                    Interaction(
+                        person_id=case.requester_id,
+                        case=case,
+                        channel=case.channel,
+                        direction=Direction.INBOUND,
+                        handler=handler,
+                        occurred_at=case.registered_at,
+                        summary=case.title[:2000],
+                    )
+                )
+            CaseEvent.objects.bulk_create(events, batch_size=self.insert_batch)
+            Interaction.objects.bulk_create(interactions, batch_size=self.insert_batch)
+        return 3 * len(cases)
