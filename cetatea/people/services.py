@@ -234,7 +234,8 @@ def person_merge(
         survivor, duplicate = locked[survivor_id], locked[duplicate_id]
         if survivor.merged_into_id or duplicate.merged_into_id:
             raise ValidationError(
-                _("One of the two persons has already been merged; reload the page.")
+                _("One of the two persons has already been merged; reload the page."),
+                code="already_merged",
             )
         if (
             survivor.national_id_hash
