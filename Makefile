@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv run test lint fmt typecheck bench ci check
+.PHONY: venv run test lint fmt typecheck bench ci check browser-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ check: venv
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: venv check
+# Debian's chromium for the browser tests (installed when root; they skip without it).
+browser-deps:
+	@bash scripts/browser-deps.sh
+
+test: venv check browser-deps
 	$(BIN)/pytest -p no:cacheprovider -n 2
 
 lint: venv

@@ -119,6 +119,18 @@ def personas(db):
 
 
 @pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    """Uploaded files of a test go to its own folder, never to the repository's var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CETATEA_PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    private = settings.STORAGES["private"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {**private, "OPTIONS": {**private["OPTIONS"], "location": tmp_path / "private"}},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings):
     """Tests render templates without running collectstatic first."""
     settings.STORAGES = {

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "cetatea.catalog",
     "cetatea.people",
     "cetatea.cases",
+    "cetatea.portal",
 ]
 
 MIDDLEWARE = [
@@ -197,7 +198,15 @@ USE_TZ = True
 
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "cetatea" / "static"]
+# Leaflet comes from its XStatic package (a registry package, no CDN, nothing vendored).
+import xstatic.pkg.leaflet  # noqa: E402
+import xstatic.pkg.leaflet_markercluster  # noqa: E402
+
+STATICFILES_DIRS = [
+    BASE_DIR / "cetatea" / "static",
+    ("leaflet", xstatic.pkg.leaflet.BASE_DIR),
+    ("leaflet-markercluster", xstatic.pkg.leaflet_markercluster.BASE_DIR),
+]
 STATIC_ROOT = Path(envstr("CETATEA_STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(envstr("CETATEA_MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -239,10 +248,43 @@ CETATEA_CASE_PREFIX = envstr("CETATEA_CASE_PREFIX", "AB")
 CETATEA_PHONE_REGION = envstr("CETATEA_PHONE_REGION", "RO")
 # Page size of staff lists.
 CETATEA_PAGE_SIZE = envint("CETATEA_PAGE_SIZE", "25")
+# The public address of the site, for links in e-mails and feeds.
+CETATEA_SITE_URL = envstr("CETATEA_SITE_URL", "http://127.0.0.1:8000")
+# How long an e-mailed confirmation link (report, subscription) stays valid, in seconds.
+CETATEA_CONFIRM_MAX_AGE = envint("CETATEA_CONFIRM_MAX_AGE", str(7 * 24 * 3600))
+# Days after closure during which the reporter can say "still not fixed" and reopen.
+CETATEA_REOPEN_DAYS = envint("CETATEA_REOPEN_DAYS", "28")
+# Map tiles: URL template and attribution (OpenStreetMap by default; a city may run its own).
+CETATEA_TILE_URL = envstr("CETATEA_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+CETATEA_TILE_ATTRIBUTION = envstr(
+    "CETATEA_TILE_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+)
+# Centre and zoom of the map when it opens.
+CETATEA_MAP_CENTER = [float(v) for v in envlist("CETATEA_MAP_CENTER", "46.0714,23.5731")]
+CETATEA_MAP_ZOOM = envint("CETATEA_MAP_ZOOM", "14")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("CETATEA_LOG_LEVEL", "INFO")},
+}
+
+# --- Photos of cases (cetatea.cases.photos) --------------------------------------------------
+# Limits for one uploaded photo and per case; a bigger file or image is refused.
+CETATEA_PHOTO_MAX_BYTES = envint("CETATEA_PHOTO_MAX_BYTES", str(15 * 1024 * 1024))
+CETATEA_PHOTO_MAX_PIXELS = envint("CETATEA_PHOTO_MAX_PIXELS", str(50_000_000))
+CETATEA_PHOTOS_PER_CASE = envint("CETATEA_PHOTOS_PER_CASE", "5")
+# Originals (with their EXIF: GPS, camera, faces before redaction) are kept in a private
+# storage that is never served; only the processed copies go to MEDIA_ROOT. A deployment
+# on object storage points this alias at a private bucket.
+CETATEA_PRIVATE_MEDIA_ROOT = Path(envstr("CETATEA_PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+STORAGES["private"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {
+        "location": CETATEA_PRIVATE_MEDIA_ROOT,
+        "file_permissions_mode": 0o600,
+        "directory_permissions_mode": 0o700,
+    },
 }

@@ -14,7 +14,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/people/", include("cetatea.people.urls")),
-    path("", RedirectView.as_view(pattern_name="people:search", permanent=False)),
+    path("staff/", RedirectView.as_view(pattern_name="people:search", permanent=False)),
+    path("", include("cetatea.portal.urls")),
 ]
 
 if settings.DEBUG:  # production serves media from the web server or object storage

@@ -6,5 +6,8 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 $BIN/python manage.py db_worker --queue-name '*' &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+# Periodic jobs are management commands; here a loop stands in for the system's timer.
+( while sleep 60; do $BIN/python manage.py send_alerts >/dev/null || true; done ) &
+TIMER=$!
+trap 'kill $WORKER $TIMER 2>/dev/null || true' EXIT INT TERM
 $BIN/python manage.py runserver "${CETATEA_BIND:-127.0.0.1:8000}"

@@ -101,3 +101,18 @@ class Handler(models.TextChoices):
     ROBOT = "robot", _("Phone robot")
     SELF_SERVICE = "self", _("Self-service")
     SYSTEM = "system", _("System")
+
+
+class Publication(models.TextChoices):
+    """Whether the public sees a case on the map and its page."""
+
+    PRIVATE = "private", _("Not public")
+    PENDING = "pending", _("Waiting for e-mail confirmation")
+    PUBLIC = "public", _("Public")
+    HIDDEN = "hidden", _("Hidden by a moderator")
+
+
+class PhotoStatus(models.TextChoices):
+    PROCESSING = "processing", _("Being processed")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Could not be processed")

@@ -14,7 +14,9 @@ from cetatea.cases.choices import (
     Direction,
     EventKind,
     Handler,
+    PhotoStatus,
     Priority,
+    Publication,
     Status,
 )
 from cetatea.catalog.choices import Regime
@@ -112,6 +114,13 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="merged_cases",
     )
+    # --- the public side ---
+    publication = models.CharField(
+        _("publication"), max_length=10, choices=Publication.choices, default=Publication.PRIVATE
+    )
+    show_name = models.BooleanField(_("show the reporter's name publicly"), default=False)
+    answers = models.JSONField(_("answers to extra questions"), default=dict, blank=True)
+    supporters_count = models.PositiveIntegerField(_("“me too” count"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -124,6 +133,7 @@ class Case(models.Model):
         permissions = [
             ("extend_deadline", _("Can extend a petition's legal term")),
             ("merge_case", _("Can merge duplicate cases")),
+            ("moderate_case", _("Can moderate public reports, updates and photos")),
         ]
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="case_year_sequence"),
@@ -132,6 +142,17 @@ class Case(models.Model):
             models.Index(fields=["requester", "-registered_at"], name="case_requester_idx"),
             models.Index(fields=["department", "status", "due_at"], name="case_queue_idx"),
             models.Index(fields=["status", "due_at"], name="case_status_due_idx"),
+            # The public map: a bounding box of published cases, newest first.
+            models.Index(
+                fields=["latitude", "longitude"],
+                condition=models.Q(publication="public"),
+                name="case_map_bbox_idx",
+            ),
+            models.Index(
+                fields=["-registered_at"],
+                condition=models.Q(publication="public"),
+                name="case_map_recent_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -220,6 +241,47 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+def photo_path(instance: Photo, filename: str) -> str:
+    return f"photos/{instance.case.year}/{instance.case.reference}/{filename}"
+
+
+class Photo(models.Model):
+    """A photo of a case. The original upload is kept private; the public sees the
+    processed copies (orientation fixed, metadata stripped, resized)."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="photos"
+    )
+    original = models.FileField(_("original"), upload_to=photo_path, max_length=300)
+    full = models.FileField(_("photo"), upload_to=photo_path, max_length=300, blank=True)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=photo_path, max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=PhotoStatus.choices, default=PhotoStatus.PROCESSING
+    )
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    original_name = models.CharField(_("file name"), max_length=200, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    # Position read from the photo's EXIF before it was stripped.
+    gps_latitude = models.FloatField(null=True, blank=True)
+    gps_longitude = models.FloatField(null=True, blank=True)
+    is_public = models.BooleanField(_("visible to the public"), default=True)
+    is_redacted = models.BooleanField(_("redacted"), default=False)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name or f"photo {self.pk}"
 
 
 class Interaction(models.Model):

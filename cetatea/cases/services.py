@@ -26,6 +26,7 @@ from cetatea.cases.choices import (
     EventKind,
     Handler,
     Priority,
+    Publication,
     Status,
 )
 from cetatea.cases.models import Attachment, Case, CaseEvent, Interaction
@@ -92,6 +93,9 @@ def case_create(
     registered_at: dt.datetime | None = None,
     interaction_summary: str = "",
     external_id: str = "",
+    publication: str = Publication.PRIVATE,
+    show_name: bool = False,
+    answers: dict | None = None,
 ) -> Case:
     """File a request from any channel.
 
@@ -124,6 +128,8 @@ def case_create(
         ]
     if priority not in Priority.values:
         errors["priority"] = [_("Unknown priority.")]
+    if publication not in Publication.values:
+        errors["publication"] = [_("Unknown publication state.")]
     area = None
     if (latitude is None) != (longitude is None):
         errors["location"] = [_("The location needs both latitude and longitude.")]
@@ -188,6 +194,9 @@ def case_create(
                 registered_at=registered_at,
                 due_at=due_at,
                 legal_base_date=base,
+                publication=publication,
+                show_name=show_name,
+                answers=answers or {},
             )
             CaseEvent.objects.create(
                 case=case,

@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cetatea.catalog.choices import Regime
+from cetatea.core.fields import SearchKeyField
 
 
 class BilingualName(models.Model):
@@ -107,6 +108,21 @@ class Category(BilingualName):
     )
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # --- the citizen's map ---
+    on_map = models.BooleanField(
+        _("reportable on the city map"),
+        default=True,
+        help_text=_("Offered on the public map; cases in it are shown publicly once confirmed."),
+    )
+    notice_ro = models.TextField(_("notice (Romanian)"), blank=True)
+    notice_en = models.TextField(_("notice (English)"), blank=True)
+    requires_photo = models.BooleanField(_("a photo is required"), default=False)
+    duplicate_radius_m = models.PositiveIntegerField(
+        _("radius for similar reports (m)"), default=50
+    )
+    confirm_by_email = models.BooleanField(
+        _("anonymous reports are confirmed by e-mail before they are public"), default=True
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -122,6 +138,55 @@ class Category(BilingualName):
     def clean(self):
         if not self.department_id and not self.operator_id:
             raise ValidationError(_("A category needs a department or an outside operator."))
+
+
+class CategoryQuestion(models.Model):
+    """An extra question of a category (an Open311 attribute definition)."""
+
+    class Datatype(models.TextChoices):
+        STRING = "string", _("Short text")
+        TEXT = "text", _("Long text")
+        NUMBER = "number", _("Number")
+        SINGLE = "singlevaluelist", _("One choice")
+        MULTI = "multivaluelist", _("Several choices")
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="questions"
+    )
+    code = models.SlugField(_("code"), max_length=50)
+    label_ro = models.CharField(_("question (Romanian)"), max_length=200)
+    label_en = models.CharField(_("question (English)"), max_length=200, blank=True)
+    datatype = models.CharField(
+        _("type of answer"), max_length=20, choices=Datatype.choices, default=Datatype.STRING
+    )
+    required = models.BooleanField(_("required"), default=False)
+    # [{"key": "yes", "name_ro": "Da", "name_en": "Yes"}, ...] for the list types.
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("extra question")
+        verbose_name_plural = _("extra questions")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="question_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if (get_language() or "ro").startswith("en") and self.label_en:
+            return self.label_en
+        return self.label_ro
+
+    def choice_label(self, key: str) -> str:
+        english = (get_language() or "ro").startswith("en")
+        for choice in self.choices:
+            if choice.get("key") == key:
+                return (choice.get("name_en") if english else "") or choice.get("name_ro", key)
+        return key
 
 
 class Area(BilingualName):
@@ -143,6 +208,25 @@ class Area(BilingualName):
             shape_from_geojson(self.geometry)
         except ValueError as exc:
             raise ValidationError({"geometry": str(exc)}) from exc
+
+
+class Street(models.Model):
+    """A street of the city, so that a place can be typed instead of tapped on the map."""
+
+    name = models.CharField(_("name"), max_length=200)
+    name_key = SearchKeyField(max_length=200, editable=False, db_index=True)
+    locality = models.CharField(_("locality"), max_length=100, default="Alba Iulia")
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+
+    class Meta:
+        verbose_name = _("street")
+        verbose_name_plural = _("streets")
+        ordering = ["name_key", "id"]
+        constraints = [models.UniqueConstraint(fields=["name", "locality"], name="street_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.locality}"
 
 
 class CategoryRoute(models.Model):

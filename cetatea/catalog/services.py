@@ -1,13 +1,16 @@
-"""Write operations on the service catalogue: loading a city's catalogue and areas.
+"""Write operations on the service catalogue: loading a city's catalogue, areas and streets.
 
-Both loaders are idempotent: records are matched by ``code`` (routes by category + area),
-created when missing and saved only when a value in the file differs from the database.
+The loaders are idempotent: records are matched by ``code`` (routes by category + area,
+streets by name + locality), created when missing and saved only when a value in the file
+differs from the database.
 They never delete anything; a record dropped from the file stays as it is (deactivate it
 in the admin). Any error raises ``ValidationError`` and rolls the whole load back.
 """
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,15 +18,17 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 from shapely import STRtree
 
-from cetatea.catalog.geo import shape_from_geojson
+from cetatea.catalog.geo import area_for_point, shape_from_geojson
 from cetatea.catalog.models import (
     Area,
     Category,
     CategoryRoute,
     Department,
     OutsideOperator,
+    Street,
     Team,
 )
+from cetatea.core.text import name_key
 
 # Overlap between two areas larger than this share of the smaller one is an error;
 # below it, it is rounding noise on a shared border.
@@ -377,4 +382,124 @@ def areas_load(*, feature_collection: dict) -> dict:
                 label=f"area {row['code']}",
             )
             summary["areas"][outcome] += 1
+    return summary
+
+
+# --- streets ----------------------------------------------------------------------------
+
+_STREET_DEFAULT_LOCALITY = Street._meta.get_field("locality").default
+# Legacy Romanian text uses s/t with cedilla; the correct letters have a comma below.
+_CEDILLA_TO_COMMA = str.maketrans({"ş": "ș", "ţ": "ț", "Ş": "Ș", "Ţ": "Ț"})
+
+
+def _street_text(value: str) -> str:
+    """Trimmed, NFC, single-spaced, with comma-below ș ț (so legacy files load cleanly)."""
+    value = unicodedata.normalize("NFC", value).translate(_CEDILLA_TO_COMMA)
+    return " ".join(value.split())
+
+
+def _coordinate(item: dict, key: str, label: str, errors: list[str]) -> float | None:
+    value = item.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        errors.append(
+            _("%(label)s: “%(key)s” must be a number (decimal degrees, WGS 84), not %(value)s.")
+            % {"label": label, "key": key, "value": repr(value)}
+        )
+        return None
+    return float(value)
+
+
+def streets_load(*, streets: dict) -> dict:
+    """Create or update the city's streets (for typing a place instead of tapping the map).
+
+    ``streets`` is the parsed streets file: ``{"notes": "...", "streets": [row, ...]}``
+    where each row has ``name`` (as written on the street sign, e.g. "Calea Moților"),
+    optionally ``locality`` (default "Alba Iulia"; a component village such as "Micești")
+    and ``lat`` / ``lon``: an approximate point of the street, in decimal degrees (WGS 84),
+    which must fall inside one of the city's areas (``cetatea.catalog.geo.area_for_point``),
+    so the areas must be loaded first.
+
+    Rows are matched by (name, locality); ``name_key`` is ``cetatea.core.text.name_key`` of
+    the name. Names and localities are trimmed and legacy cedilla ş ţ become ș ț. Streets
+    missing from the file are left alone (nothing is deleted).
+
+    The whole file is checked before anything is written, and the writes run in one
+    transaction. Returns ``{"streets": {"created": n, "updated": n, "unchanged": n}}``.
+    Raises ``ValidationError`` (and changes nothing) when the file is not an object with a
+    ``streets`` list, or a row has no name, non-numeric coordinates, a point outside the
+    city, or repeats another row; each message names the row (``streets[7] “…”``).
+    """
+    if not isinstance(streets, dict):
+        raise ValidationError(_("The streets file must be a JSON object."))
+    unknown = sorted(set(streets) - {"streets", "notes"})
+    if unknown:
+        raise ValidationError(
+            _("Unknown sections in the streets file: %(sections)s."),
+            params={"sections": ", ".join(unknown)},
+        )
+    items = streets.get("streets")
+    if not isinstance(items, list):
+        raise ValidationError(_("“streets” must be a list."))
+    if items and not Area.objects.exists():
+        raise ValidationError(_("Load the city's areas before its streets."))
+
+    errors: list[str] = []
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], str] = {}
+    for index, item in enumerate(items, start=1):
+        label = f"streets[{index}]"
+        if not isinstance(item, dict):
+            errors.append(_("%(label)s is not an object.") % {"label": label})
+            continue
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            errors.append(_("%(label)s: “name” is missing or empty.") % {"label": label})
+            continue
+        name = _street_text(name)
+        label = f"{label} “{name}”"
+        if not name_key(name):
+            errors.append(_("%(label)s: the name has no letters or digits.") % {"label": label})
+            continue
+        locality = item.get("locality", _STREET_DEFAULT_LOCALITY)
+        if not isinstance(locality, str) or not locality.strip():
+            errors.append(_("%(label)s: “locality” is empty.") % {"label": label})
+            continue
+        locality = _street_text(locality)
+        lat = _coordinate(item, "lat", label, errors)
+        lon = _coordinate(item, "lon", label, errors)
+        if lat is None or lon is None:
+            continue
+        try:
+            area_for_point(lat, lon)
+        except ValidationError:
+            errors.append(
+                _("%(label)s: the point (%(lat)s, %(lon)s) is outside the city's areas.")
+                % {"label": label, "lat": lat, "lon": lon}
+            )
+            continue
+        if (name, locality) in seen:
+            errors.append(
+                _("%(label)s (%(locality)s) repeats %(first)s.")
+                % {"label": label, "locality": locality, "first": seen[(name, locality)]}
+            )
+            continue
+        seen[(name, locality)] = label
+        rows.append({"name": name, "locality": locality, "lat": lat, "lon": lon, "label": label})
+    if errors:
+        raise ValidationError(errors)
+
+    summary = {"streets": _tally()}
+    with transaction.atomic():
+        for row in rows:
+            _obj, outcome = _upsert(
+                Street,
+                lookup={"name": row["name"], "locality": row["locality"]},
+                values={
+                    "name_key": name_key(row["name"]),
+                    "latitude": row["lat"],
+                    "longitude": row["lon"],
+                },
+                label=row["label"],
+            )
+            summary["streets"][outcome] += 1
     return summary

@@ -23,6 +23,7 @@ class AuditLog(models.Model):
         VIEW_PERSON = "view_person", _("Person record opened")
         MERGE_PERSONS = "merge_persons", _("Persons merged")
         EXPORT = "export", _("Personal data exported")
+        MODERATION = "moderation", _("Public content moderated")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -38,9 +38,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _CASE_READ
     + _CASE_INTAKE
     + ["people.reveal_national_id", "people.merge_person"],
-    DEPARTMENT_STAFF: _PERSON_READ + _CASE_READ + _CASE_WORK + ["cases.add_interaction"],
+    DEPARTMENT_STAFF: _PERSON_READ
+    + _CASE_READ
+    + _CASE_WORK
+    + ["cases.add_interaction", "cases.moderate_case"],
     FIELD_CREW: ["cases.view_case", "cases.view_caseevent"] + _CASE_WORK,
-    MANAGER: _PERSON_READ + _CASE_READ + _CASE_WORK + ["cases.extend_deadline", "cases.merge_case"],
+    MANAGER: _PERSON_READ
+    + _CASE_READ
+    + _CASE_WORK
+    + ["cases.extend_deadline", "cases.merge_case", "cases.moderate_case"],
     ADMINISTRATOR: _PERSON_READ
     + _PERSON_WRITE
     + _CASE_READ
@@ -51,6 +57,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "people.merge_person",
         "cases.extend_deadline",
         "cases.merge_case",
+        "cases.moderate_case",
         "core.view_auditlog",
         "core.add_closureday",
         "core.change_closureday",

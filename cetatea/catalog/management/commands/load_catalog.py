@@ -1,4 +1,4 @@
-"""Load (or reload) the service catalogue and the city's areas from JSON files."""
+"""Load (or reload) the service catalogue, the city's areas and its streets from JSON files."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cetatea.catalog.services import areas_load, catalog_load
+from cetatea.catalog.services import areas_load, catalog_load, streets_load
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 DEFAULT_AREAS = DATA_DIR / "alba_iulia_areas.geojson"
 DEFAULT_CATALOG = DATA_DIR / "catalog.json"
+DEFAULT_STREETS = DATA_DIR / "alba_iulia_streets.json"
 
 
 def _read_json(path: Path | str):
@@ -34,8 +35,9 @@ def _read_json(path: Path | str):
 
 class Command(BaseCommand):
     help = _(
-        "Load departments, teams, outside operators, categories and areas from JSON files. "
-        "Safe to run again: records are matched by code and only changed ones are saved."
+        "Load departments, teams, outside operators, categories, areas and streets from JSON "
+        "files, in one transaction. Safe to run again: records are matched by code (streets "
+        "by name and locality) and only changed ones are saved."
     )
 
     def add_arguments(self, parser):
@@ -52,10 +54,19 @@ class Command(BaseCommand):
             help=_("Catalogue JSON file (default: Alba Iulia)."),
         )
         parser.add_argument(
+            "--streets",
+            type=Path,
+            default=DEFAULT_STREETS,
+            help=_("Streets JSON file (default: Alba Iulia, approximate coordinates)."),
+        )
+        parser.add_argument(
             "--skip-areas", action="store_true", help=_("Do not load the areas file.")
         )
         parser.add_argument(
             "--skip-catalog", action="store_true", help=_("Do not load the catalogue file.")
+        )
+        parser.add_argument(
+            "--skip-streets", action="store_true", help=_("Do not load the streets file.")
         )
         parser.add_argument(
             "--dry-run",
@@ -66,6 +77,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         areas = None if options["skip_areas"] else _read_json(options["areas"])
         catalog = None if options["skip_catalog"] else _read_json(options["catalog"])
+        streets = None if options["skip_streets"] else _read_json(options["streets"])
 
         summary: dict[str, dict[str, int]] = {}
         try:
@@ -75,6 +87,9 @@ class Command(BaseCommand):
                     summary |= areas_load(feature_collection=areas)
                 if catalog is not None:
                     summary |= catalog_load(catalog=catalog)
+                # Streets last: each point is checked against the (just loaded) areas.
+                if streets is not None:
+                    summary |= streets_load(streets=streets)
                 if options["dry_run"]:
                     transaction.set_rollback(True)
         except ValidationError as exc:

@@ -1,0 +1,290 @@
+"""Reads for the public map: pins or clusters in a bounding box, nearby similar cases,
+a public case page, a citizen's own cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, IntegerField, Q, Sum
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from cetatea.cases.choices import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    EventKind,
+    PhotoStatus,
+    Publication,
+    Status,
+)
+from cetatea.cases.models import Case, CaseEvent, Photo
+
+EARTH_RADIUS_M = 6_371_000
+PIN_PAGE = 100  # at most this many pins per response
+CLUSTER_ZOOM = 13  # below this zoom level the map always gets clusters
+AGES = {"30": 30, "90": 90, "365": 365, "all": None}
+DEFAULT_AGE = "90"
+
+
+@dataclass(frozen=True)
+class MapFilters:
+    categories: tuple[str, ...] = ()
+    state: str = "all"  # "open", "closed", "all"
+    age: str = DEFAULT_AGE
+
+
+@dataclass
+class MapResult:
+    kind: str  # "pins" or "clusters"
+    pins: list[dict] = field(default_factory=list)
+    clusters: list[dict] = field(default_factory=list)
+    truncated: bool = False
+
+
+def parse_bbox(raw: str) -> tuple[float, float, float, float]:
+    """``min_lon,min_lat,max_lon,max_lat`` (Leaflet's toBBoxString) or ValidationError."""
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in (raw or "").split(","))
+    except ValueError as exc:
+        raise ValidationError(_("The map area is not valid."), code="bad_bbox") from exc
+    if not (
+        -180 <= min_lon < max_lon <= 180
+        and -90 <= min_lat < max_lat <= 90
+        and all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat))
+    ):
+        raise ValidationError(_("The map area is not valid."), code="bad_bbox")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def public_cases():
+    return Case.objects.filter(publication=Publication.PUBLIC)
+
+
+def _filtered(bbox, filters: MapFilters, now: dt.datetime | None = None):
+    min_lon, min_lat, max_lon, max_lat = bbox
+    qs = public_cases().filter(
+        latitude__gte=min_lat,
+        latitude__lte=max_lat,
+        longitude__gte=min_lon,
+        longitude__lte=max_lon,
+    )
+    if filters.categories:
+        qs = qs.filter(category__code__in=filters.categories)
+    if filters.state == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif filters.state == "closed":
+        qs = qs.filter(status__in=CLOSED_STATUSES)
+    days = AGES.get(filters.age, AGES[DEFAULT_AGE])
+    if days is not None:
+        since = (now or timezone.now()) - dt.timedelta(days=days)
+        qs = qs.filter(registered_at__gte=since)
+    return qs
+
+
+def _cell_size(bbox) -> float:
+    """Grid cell in degrees: about 1/12 of the visible width, rounded to a power of 2 so
+    the same cells come back while the map pans."""
+    width = max(bbox[2] - bbox[0], 1e-6)
+    return 2 ** math.floor(math.log2(width / 12))
+
+
+def map_features(
+    bbox: tuple[float, float, float, float], filters: MapFilters, *, zoom: int
+) -> MapResult:
+    """Pins (at most ``PIN_PAGE``, newest first) or clusters computed in SQL.
+
+    Clusters come back when zoomed out (below ``CLUSTER_ZOOM``) or when the box holds
+    more than a page of pins: one GROUP BY over integer grid cells, so a response never
+    holds more rows than there are cells on the screen.
+    """
+    qs = _filtered(bbox, filters)
+    if zoom >= CLUSTER_ZOOM:
+        rows = list(
+            qs.order_by("-registered_at", "-id").values(
+                "reference",
+                "latitude",
+                "longitude",
+                "title",
+                "status",
+                "category__code",
+                "category__name_ro",
+                "category__name_en",
+                "registered_at",
+            )[: PIN_PAGE + 1]
+        )
+        if len(rows) <= PIN_PAGE:
+            return MapResult(kind="pins", pins=[_pin(r) for r in rows])
+    size = _cell_size(bbox)
+    cells = (
+        qs.annotate(
+            cx=Cast(F("longitude") / size, IntegerField()),
+            cy=Cast(F("latitude") / size, IntegerField()),
+        )
+        .values("cx", "cy")
+        .annotate(
+            n=Count("id"),
+            lat=Sum("latitude"),
+            lon=Sum("longitude"),
+            open_n=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        )
+        .order_by()
+    )
+    clusters = [
+        {
+            "lat": round(c["lat"] / c["n"], 6),
+            "lon": round(c["lon"] / c["n"], 6),
+            "count": c["n"],
+            "open": c["open_n"],
+        }
+        for c in cells
+    ]
+    return MapResult(kind="clusters", clusters=clusters)
+
+
+def _pin(row: dict) -> dict:
+    english = (get_language() or "ro").startswith("en")
+    return {
+        "ref": row["reference"],
+        "lat": row["latitude"],
+        "lon": row["longitude"],
+        "title": row["title"],
+        "status": row["status"],
+        "status_label": str(Status(row["status"]).label),
+        "open": row["status"] in OPEN_STATUSES,
+        "category": row["category__code"],
+        "category_label": (row["category__name_en"] if english else "") or row["category__name_ro"],
+        "date": timezone.localtime(row["registered_at"]).date().isoformat(),
+    }
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def around_filter(latitude: float, longitude: float, radius_m: float) -> dict:
+    """ORM filter of the bounding box around a circle (refine with ``distance_m``)."""
+    dlat = radius_m / 111_320
+    dlon = radius_m / (111_320 * max(math.cos(math.radians(latitude)), 0.01))
+    return {
+        "latitude__gte": latitude - dlat,
+        "latitude__lte": latitude + dlat,
+        "longitude__gte": longitude - dlon,
+        "longitude__lte": longitude + dlon,
+    }
+
+
+def nearby_open_cases(
+    *, category, latitude: float, longitude: float, radius_m: int | None = None, limit: int = 5
+) -> list[tuple[Case, int]]:
+    """Open public cases of the same category within the category's radius, nearest first:
+    what the citizen sees before submitting, to follow one instead of filing again."""
+    radius = radius_m or category.duplicate_radius_m
+    candidates = (
+        public_cases()
+        .filter(
+            category=category,
+            status__in=OPEN_STATUSES,
+            **around_filter(latitude, longitude, radius),
+        )
+        .order_by("-registered_at")[:200]
+    )
+    found = []
+    for case in candidates:
+        d = distance_m(latitude, longitude, case.latitude, case.longitude)
+        if d <= radius:
+            found.append((case, round(d)))
+    found.sort(key=lambda pair: pair[1])
+    return found[:limit]
+
+
+def public_case(reference: str) -> Case:
+    """A case the public may see, by reference; ValidationError if none."""
+    from cetatea.cases.selectors import normalize_reference
+
+    ref = normalize_reference(reference)
+    case = (
+        Case.objects.select_related("category", "department", "operator", "area", "merged_into")
+        .filter(reference=ref, publication=Publication.PUBLIC)
+        .first()
+    )
+    if case is None:
+        raise ValidationError(
+            _("There is no public case with the reference %(ref)s.") % {"ref": ref}
+        )
+    return case
+
+
+def public_history(case: Case) -> list[CaseEvent]:
+    """What the public sees of a case's history: status changes and the city's public
+    replies, never internal notes, never who in the city wrote them."""
+    return list(
+        CaseEvent.objects.filter(case=case, is_public=True)
+        .exclude(kind=EventKind.INTERNAL_NOTE)
+        .exclude(moderation__hidden=True)
+        .select_related("moderation")
+        .order_by("created_at", "id")[:200]
+    )
+
+
+def public_photos(case: Case) -> list[Photo]:
+    return list(
+        Photo.objects.filter(case=case, is_public=True, status=PhotoStatus.READY).order_by(
+            "sort_order", "id"
+        )
+    )
+
+
+def citizen_cases(*, person, email: str, page: int = 1, page_size: int = 25):
+    """The cases of a citizen from every channel: filed as the person or with the e-mail."""
+    qs = (
+        Case.objects.filter(Q(requester=person) | Q(contact_email=email))
+        .select_related("category")
+        .order_by("-registered_at", "-id")
+    )
+    offset = (max(page, 1) - 1) * page_size
+    rows = list(qs[offset : offset + page_size + 1])
+    return rows[:page_size], len(rows) > page_size
+
+
+def case_list(*, filters: MapFilters, area_code: str = "", page: int = 1, page_size: int = 25):
+    """Public cases as a list, newest first, with the map's filters (no bounding box)."""
+    qs = public_cases().select_related("category", "area")
+    if filters.categories:
+        qs = qs.filter(category__code__in=filters.categories)
+    if filters.state == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif filters.state == "closed":
+        qs = qs.filter(status__in=CLOSED_STATUSES)
+    days = AGES.get(filters.age, AGES[DEFAULT_AGE])
+    if days is not None:
+        qs = qs.filter(registered_at__gte=timezone.now() - dt.timedelta(days=days))
+    if area_code:
+        qs = qs.filter(area__code=area_code)
+    offset = (page - 1) * page_size
+    rows = list(qs.order_by("-registered_at", "-id")[offset : offset + page_size + 1])
+    return rows[:page_size], len(rows) > page_size
+
+
+def public_answers(case: Case) -> list[tuple[str, str]]:
+    """(question, answer) pairs of the extra questions, labels in the active language."""
+    if not case.answers:
+        return []
+    from cetatea.catalog.models import CategoryQuestion
+
+    pairs = []
+    for q in CategoryQuestion.objects.filter(category_id=case.category_id):
+        if q.code not in case.answers:
+            continue
+        value = case.answers[q.code]
+        values = value if isinstance(value, list) else [value]
+        pairs.append((q.label, ", ".join(q.choice_label(str(v)) for v in values)))
+    return pairs

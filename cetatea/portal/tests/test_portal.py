@@ -1,0 +1,539 @@
+import datetime as dt
+import io
+import re
+
+import pytest
+import time_machine
+from django.core import mail, signing
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from cetatea.cases.models import Case, Photo
+from cetatea.cases.services import case_add_note, case_change_status
+from cetatea.catalog.models import CategoryQuestion
+from cetatea.core.models import AuditLog
+from cetatea.portal import services
+from cetatea.portal.alerts import send_alerts
+from cetatea.portal.forms import SUBMIT_SALT
+from cetatea.portal.models import Feedback, Subscription, Supporter
+from conftest import INSIDE, INSIDE_EAST, make_case, make_person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _on_commit_runs_at_once(monkeypatch):
+    """The test's transaction never commits; run after-commit work (mail) straight away."""
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+
+
+@pytest.fixture(autouse=True)
+def _portal_settings(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    cache.clear()  # rate-limit counters
+
+
+def jpeg(size=(64, 48)) -> SimpleUploadedFile:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buf, "JPEG")
+    return SimpleUploadedFile("poza.jpg", buf.getvalue(), "image/jpeg")
+
+
+def stamp(seconds_ago=30):
+    return signing.dumps(timezone.now().timestamp() - seconds_ago, salt=SUBMIT_SALT)
+
+
+def form_data(**overrides):
+    data = {
+        "category": "POTHOLE",
+        "latitude": str(INSIDE[0]),
+        "longitude": str(INSIDE[1]),
+        "title": "Groapă adâncă",
+        "description": "În fața blocului 5.",
+        "email": "",
+        "name": "",
+        "phone": "",
+        "stamp": stamp(),
+        "submission_key": "k-1",
+    }
+    data.update(overrides)
+    return data
+
+
+def submit(client, **overrides):
+    files = overrides.pop("photos", None)
+    data = form_data(**overrides)
+    if files is not None:
+        data["photos"] = files
+    return client.post(reverse("portal:report"), data)
+
+
+def link_in(message) -> str:
+    return re.search(r"http://\S+", message.body).group(0).replace("http://127.0.0.1:8000", "")
+
+
+# --- filing -----------------------------------------------------------------------------------
+
+
+def test_report_form_page_renders_with_categories_grouped(client, catalog):
+    response = client.get(reverse("portal:report"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Gropi" in html and 'name="submission_key"' in html
+
+
+def test_anonymous_report_without_email_is_public_at_once(client, catalog):
+    response = submit(client)
+    case = Case.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(
+        f"/cases/{case.reference}/"
+    )
+    assert case.channel == "map" and case.publication == "public"
+    assert case.regime == "ticket" and case.area == catalog["centre"]
+
+
+def test_report_with_email_is_confirmed_by_link_before_it_is_public(client, catalog):
+    response = submit(client, email="Ana@Example.ro", name="Ana Pop")
+    case = Case.objects.get()
+    assert case.publication == "pending" and case.contact_email == "ana@example.ro"
+    assert response["Location"].endswith("/thanks/")
+    assert client.get(reverse("portal:case", args=[case.reference])).status_code == 404
+    assert len(mail.outbox) == 1 and case.reference in mail.outbox[0].subject
+    confirmed = client.get(link_in(mail.outbox[0]))
+    case.refresh_from_db()
+    assert confirmed.status_code == 302 and case.publication == "public"
+    assert len(mail.outbox) == 2  # the acknowledgement with the case's link
+    assert f"/cases/{case.reference}/" in mail.outbox[1].body
+
+
+def test_expired_confirmation_link_changes_nothing(client, catalog):
+    submit(client, email="ana@example.ro")
+    link = link_in(mail.outbox[0])
+    with time_machine.travel(timezone.now() + dt.timedelta(days=8)):
+        response = client.get(link)
+    assert (
+        response.status_code == 400
+        and "expired" in response.content.decode().lower()
+        or ("expirat" in response.content.decode().lower())
+    )
+    assert Case.objects.get().publication == "pending"
+
+
+def test_category_without_email_confirmation_publishes_directly(client, catalog):
+    catalog["pothole"].confirm_by_email = False
+    catalog["pothole"].save()
+    submit(client, email="ana@example.ro")
+    assert Case.objects.get().publication == "public"
+    assert "/cases/" in mail.outbox[0].body
+
+
+def test_logged_in_citizen_is_not_asked_to_confirm(client, catalog):
+    services.login_link_request(email="ion@example.ro", name="Ion Pop")
+    client.get(link_in(mail.outbox[0]))
+    mail.outbox.clear()
+    submit(client)
+    case = Case.objects.get()
+    assert case.publication == "public"
+    assert case.requester.display_name == "Pop Ion"
+    assert case.regime == "petition"  # an identified requester
+
+
+def test_double_submit_files_one_case(client, catalog):
+    first = submit(client)
+    second = submit(client)
+    assert Case.objects.count() == 1
+    assert first["Location"] == second["Location"]
+
+
+@pytest.mark.parametrize(
+    "overrides, needle",
+    [
+        ({"latitude": "44.43", "longitude": "26.10"}, "outside the city"),
+        ({"category": ""}, "category"),
+        ({"latitude": "", "longitude": ""}, "place"),
+        ({"description": "x" * 100_000}, "longer than"),
+        ({"title": ""}, "title"),
+        ({"email": "not-an-email"}, "e-mail"),
+    ],
+)
+def test_bad_report_gets_a_clear_message_and_files_nothing(client, catalog, overrides, needle):
+    client.cookies["django_language"] = "en"
+    response = submit(client, **overrides)
+    assert response.status_code == 400
+    assert needle in response.content.decode().lower()
+    assert Case.objects.count() == 0
+
+
+def test_error_messages_are_in_romanian_by_default(client, catalog):
+    response = submit(client, latitude="44.43", longitude="26.10")
+    assert response.status_code == 400
+    assert "în afara" in response.content.decode()  # "outside" in Romanian
+
+
+def test_pdf_renamed_jpg_is_refused_and_nothing_filed(client, catalog):
+    fake = SimpleUploadedFile("poza.jpg", b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "image/jpeg")
+    response = submit(client, photos=[fake])
+    assert response.status_code == 400
+    assert Case.objects.count() == 0 and Photo.objects.count() == 0
+
+
+def test_report_with_photo_keeps_it_and_processes_it(client, catalog):
+    submit(client, photos=[jpeg()])
+    photo = Photo.objects.get()
+    assert photo.status == "ready" and photo.case == Case.objects.get()
+
+
+def test_category_that_requires_a_photo(client, catalog):
+    catalog["pothole"].requires_photo = True
+    catalog["pothole"].save()
+    client.cookies["django_language"] = "en"
+    response = submit(client)
+    assert response.status_code == 400 and "needs a photo" in response.content.decode()
+
+
+def test_spam_is_refused_without_a_case(client, catalog):
+    client.cookies["django_language"] = "en"
+    honeypot = submit(client, website="http://spam.example")
+    too_fast = submit(client, stamp=stamp(seconds_ago=0), submission_key="k-2")
+    forged = submit(client, stamp="nonsense", submission_key="k-3")
+    for response in (honeypot, too_fast, forged):
+        assert response.status_code == 400 and "automated" in response.content.decode()
+    assert Case.objects.count() == 0
+
+
+def test_anonymous_submissions_are_rate_limited(client, catalog):
+    for i in range(20):
+        assert submit(client, submission_key=f"k{i}").status_code == 302
+    response = submit(client, submission_key="k-last")
+    assert response.status_code == 429
+    assert Case.objects.count() == 20
+
+
+# --- extra questions ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def questions(catalog):
+    CategoryQuestion.objects.create(
+        category=catalog["pothole"],
+        code="depth",
+        label_ro="Adâncime (cm)",
+        label_en="Depth",
+        datatype="number",
+        required=True,
+    )
+    CategoryQuestion.objects.create(
+        category=catalog["pothole"],
+        code="lane",
+        label_ro="Pe ce bandă?",
+        label_en="Which lane?",
+        datatype="singlevaluelist",
+        required=False,
+        choices=[
+            {"key": "left", "name_ro": "Stânga", "name_en": "Left"},
+            {"key": "right", "name_ro": "Dreapta", "name_en": "Right"},
+        ],
+    )
+
+
+def test_extra_questions_are_validated_and_stored(client, catalog, questions):
+    client.cookies["django_language"] = "en"
+    missing = submit(client)
+    assert missing.status_code == 400 and "Please answer" in missing.content.decode()
+    wrong = submit(client, **{"attribute[depth]": "ten"})
+    assert wrong.status_code == 400 and "not a number" in wrong.content.decode()
+    bad_choice = submit(client, **{"attribute[depth]": "10", "attribute[lane]": "middle"})
+    assert bad_choice.status_code == 400
+    assert Case.objects.count() == 0
+    submit(client, **{"attribute[depth]": "10", "attribute[lane]": "left"})
+    case = Case.objects.get()
+    assert case.answers == {"depth": 10, "lane": "left"}
+    page = client.get(reverse("portal:case", args=[case.reference])).content.decode()
+    assert "Which lane?" in page and "Left" in page
+
+
+# --- nearby, me too -----------------------------------------------------------------------------
+
+
+def test_similar_open_cases_nearby_are_offered_before_submit(client, catalog):
+    near = make_case(
+        latitude=46.0701, longitude=23.5701, publication="public", title="Groapa veche"
+    )
+    make_case(latitude=46.0701, longitude=23.5701, title="Privat")  # not public
+    make_case(
+        latitude=INSIDE_EAST[0], longitude=INSIDE_EAST[1], publication="public", title="Departe"
+    )
+    make_case(
+        category="LEAK",
+        latitude=46.0701,
+        longitude=23.5701,
+        publication="public",
+        title="Alta categorie",
+    )
+    html = client.get(
+        reverse("portal:nearby"), {"category": "POTHOLE", "lat": "46.0700", "lon": "23.5700"}
+    ).content.decode()
+    assert near.reference in html
+    assert "Privat" not in html and "Departe" not in html and "Alta categorie" not in html
+
+
+def test_me_too_counts_each_email_once_and_subscribes(client, catalog):
+    case = make_case(latitude=INSIDE[0], longitude=INSIDE[1], publication="public")
+    url = reverse("portal:support", args=[case.reference])
+    client.post(url, {"email": "a@example.ro"})
+    client.post(url, {"email": "A@example.ro"})
+    client.post(url, {"email": "b@example.ro"})
+    case.refresh_from_db()
+    assert case.supporters_count == 2 and Supporter.objects.count() == 2
+    assert Subscription.objects.filter(case=case, kind="case").count() == 2
+
+
+# --- the public page -------------------------------------------------------------------------
+
+
+def test_public_page_shows_replies_but_never_internal_notes_or_contacts(client, catalog, personas):
+    case = make_case(
+        latitude=INSIDE[0],
+        longitude=INSIDE[1],
+        publication="public",
+        requester=make_person(phones=["0722123456"]),
+    )
+    case.contact_email = "secret@example.ro"
+    case.save(update_fields=["contact_email"])
+    case_add_note(case_id=case.pk, text="Notă internă secretă", actor=personas["staff"])
+    case_add_note(case_id=case.pk, text="Echipa vine mâine", actor=personas["staff"], public=True)
+    html = client.get(reverse("portal:case", args=[case.reference])).content.decode()
+    assert "Echipa vine mâine" in html
+    assert "Notă internă secretă" not in html
+    assert "secret@example.ro" not in html and "0722" not in html and "Popescu" not in html
+    assert personas["staff"].username not in html
+
+
+def test_private_and_unknown_cases_are_not_found(client, catalog):
+    private = make_case()
+    assert client.get(reverse("portal:case", args=[private.reference])).status_code == 404
+    assert client.get(reverse("portal:case", args=["AB-2020-999999"])).status_code == 404
+    assert client.get(reverse("portal:case", args=["nonsense"])).status_code == 404
+
+
+# --- map and list -----------------------------------------------------------------------------
+
+
+def test_map_returns_pins_in_the_box_newest_first(client, catalog):
+    for i in range(3):
+        make_case(latitude=46.07 + i * 0.001, longitude=23.57, publication="public", title=f"P{i}")
+    make_case(latitude=INSIDE_EAST[0], longitude=INSIDE_EAST[1], publication="public", title="out")
+    make_case(latitude=46.071, longitude=23.571)  # private
+    data = client.get(
+        reverse("portal:features"), {"bbox": "23.56,46.06,23.58,46.08", "zoom": "17"}
+    ).json()
+    assert data["kind"] == "pins"
+    assert [p["title"] for p in data["pins"]] == ["P2", "P1", "P0"]
+
+
+def test_map_gets_clusters_when_zoomed_out(client, catalog):
+    for i in range(5):
+        make_case(latitude=46.07 + i * 0.0001, longitude=23.57, publication="public")
+    make_case(latitude=INSIDE_EAST[0], longitude=INSIDE_EAST[1], publication="public")
+    data = client.get(
+        reverse("portal:features"), {"bbox": "23.50,46.00,23.65,46.12", "zoom": "12"}
+    ).json()
+    assert data["kind"] == "clusters"
+    assert sum(c["count"] for c in data["clusters"]) == 6
+    assert 2 <= len(data["clusters"]) <= 3  # the five neighbours fall in one or two cells
+
+
+def test_map_filters_by_category_state_and_age(client, catalog):
+    old = make_case(
+        latitude=46.07,
+        longitude=23.57,
+        publication="public",
+        registered_at=timezone.now() - dt.timedelta(days=200),
+    )
+    make_case(category="LEAK", latitude=46.07, longitude=23.57, publication="public")
+    closed = make_case(latitude=46.07, longitude=23.57, publication="public")
+    case_change_status(case_id=closed.pk, status="fixed", actor=None)
+    url = reverse("portal:features")
+    box = {"bbox": "23.56,46.06,23.58,46.08", "zoom": "17"}
+    assert len(client.get(url, box).json()["pins"]) == 2  # last 90 days
+    assert len(client.get(url, {**box, "age": "all"}).json()["pins"]) == 3
+    assert len(client.get(url, {**box, "category": "LEAK"}).json()["pins"]) == 1
+    assert len(client.get(url, {**box, "state": "closed"}).json()["pins"]) == 1
+    assert old.reference in str(client.get(url, {**box, "age": "all"}).json())
+
+
+@pytest.mark.parametrize("bbox", ["", "1,2,3", "a,b,c,d", "23.6,46.0,23.5,46.1", "0,0,0,0"])
+def test_map_refuses_a_bad_box(client, bbox):
+    response = client.get(reverse("portal:features"), {"bbox": bbox})
+    assert response.status_code == 400 and "error" in response.json()
+
+
+def test_list_view_is_paginated_with_a_query_budget(client, catalog, django_assert_max_num_queries):
+    for i in range(30):
+        make_case(latitude=46.07, longitude=23.57, publication="public", title=f"L{i}")
+    with django_assert_max_num_queries(6):
+        first = client.get(reverse("portal:list"))
+    assert first.content.decode().count("<tr>") == 26
+    second = client.get(reverse("portal:list"), {"page": "2"})
+    assert second.content.decode().count("<tr>") == 6
+
+
+def test_map_page_renders_and_loads_leaflet_from_the_package(client, catalog):
+    from django.contrib.staticfiles import finders
+
+    html = client.get(reverse("portal:home")).content.decode()
+    assert "leaflet/leaflet.js" in html
+    assert finders.find("leaflet/leaflet.js") and finders.find("leaflet/leaflet.css")
+    assert "<script>" not in html  # no inline scripts (strict CSP)
+
+
+# --- subscriptions and alerts -------------------------------------------------------------
+
+
+def test_area_alert_is_confirmed_then_sends_new_cases_once(client, catalog):
+    client.post(
+        reverse("portal:alerts"), {"email": "vecin@example.ro", "area": catalog["centre"].pk}
+    )
+    sub = Subscription.objects.get()
+    assert sub.confirmed_at is None
+    client.get(link_in(mail.outbox[0]))
+    sub.refresh_from_db()
+    assert sub.confirmed_at is not None
+    mail.outbox.clear()
+    case = make_case(latitude=INSIDE[0], longitude=INSIDE[1], publication="public")
+    make_case(
+        latitude=INSIDE_EAST[0], longitude=INSIDE_EAST[1], publication="public", title="other area"
+    )
+    assert send_alerts() == 1
+    assert case.reference in mail.outbox[0].body and "other area" not in mail.outbox[0].body
+    assert send_alerts() == 0  # nothing new
+    unsubscribe = re.findall(r"http://\S+/alerts/stop/\S+", mail.outbox[0].body)[0]
+    client.post(unsubscribe.replace("http://127.0.0.1:8000", ""))
+    assert not Subscription.objects.exists()
+
+
+def test_reporter_is_told_of_updates_and_asked_after_closure(client, catalog, personas):
+    catalog["pothole"].confirm_by_email = False
+    catalog["pothole"].save()
+    submit(client, email="ana@example.ro")
+    case = Case.objects.get()
+    mail.outbox.clear()
+    case_change_status(case_id=case.pk, status="fixed", actor=personas["staff"], text="Reparat")
+    assert send_alerts() == 1
+    body = mail.outbox[0].body
+    assert "Reparat" in body and "/feedback/" in body
+
+
+# --- after closure -------------------------------------------------------------------------------
+
+
+def test_reporter_says_not_fixed_and_the_case_reopens(client, catalog, personas):
+    case = make_case(latitude=INSIDE[0], longitude=INSIDE[1], publication="public")
+    case_change_status(case_id=case.pk, status="fixed", actor=personas["staff"])
+    link = services.feedback_link(case).replace("http://127.0.0.1:8000", "")
+    response = client.post(link, {"fixed": "no", "satisfaction": "2", "comment": "Tot e groapă"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "reopened"
+    assert Feedback.objects.get().satisfaction == 2
+    again = client.post(link, {"fixed": "yes"})
+    assert again.status_code == 400
+
+
+def test_after_the_window_feedback_is_kept_but_does_not_reopen(client, catalog, personas, settings):
+    case = make_case(latitude=INSIDE[0], longitude=INSIDE[1], publication="public")
+    case = case_change_status(case_id=case.pk, status="fixed", actor=personas["staff"])
+    with time_machine.travel(timezone.now() + dt.timedelta(days=settings.CETATEA_REOPEN_DAYS + 2)):
+        services.feedback_submit(case=case, fixed="no", satisfaction=1)
+    case.refresh_from_db()
+    assert case.status == "fixed" and Feedback.objects.count() == 1
+
+
+# --- citizen account -----------------------------------------------------------------------------
+
+
+def test_account_lists_cases_from_every_channel(client, catalog):
+    person = make_person(emails=["ion@example.ro"])
+    make_case(channel="phone", requester=person, title="Sunat la primărie")
+    client.post(reverse("portal:account"), {"email": "ion@example.ro"})
+    response = client.get(link_in(mail.outbox[0]))
+    assert response.status_code == 302
+    html = client.get(reverse("portal:account")).content.decode()
+    assert "Sunat la primărie" in html
+
+
+def test_bad_login_link_is_refused(client):
+    response = client.get(reverse("portal:login_verify", args=["forged"]))
+    assert response.status_code == 400
+
+
+# --- moderation ---------------------------------------------------------------------------------
+
+
+def test_moderator_hides_and_edits_with_the_original_kept(client, catalog, personas):
+    case = make_case(
+        latitude=INSIDE[0], longitude=INSIDE[1], publication="public", title="Text urât"
+    )
+    url = reverse("portal:moderate", args=[case.reference])
+    client.force_login(personas["staff"])
+    client.post(url, {"action": "edit", "reason": "limbaj", "title": "Groapă", "description": ""})
+    case.refresh_from_db()
+    assert case.title == "Groapă"
+    audit = AuditLog.objects.get(action="moderation")
+    assert audit.details["original"]["title"] == "Text urât"
+    client.post(url, {"action": "hide", "reason": "spam"})
+    assert client.get(reverse("portal:case", args=[case.reference])).status_code == 404
+
+
+def test_moderator_hides_an_update(client, catalog, personas):
+    case = make_case(latitude=INSIDE[0], longitude=INSIDE[1], publication="public")
+    event = case_add_note(
+        case_id=case.pk, text="Răspuns greșit", actor=personas["staff"], public=True
+    )
+    client.force_login(personas["manager"])
+    client.post(
+        reverse("portal:moderate", args=[case.reference]),
+        {"action": "hide_event", "event": event.pk, "reason": "greșeală"},
+    )
+    client.logout()
+    assert (
+        "Răspuns greșit"
+        not in client.get(reverse("portal:case", args=[case.reference])).content.decode()
+    )
+
+
+@pytest.mark.parametrize("who", ["citizen", "operator", "crew"])
+def test_moderation_is_refused_to_other_roles(client, catalog, personas, who):
+    case = make_case(latitude=INSIDE[0], longitude=INSIDE[1], publication="public")
+    client.force_login(personas[who])
+    response = client.post(
+        reverse("portal:moderate", args=[case.reference]), {"action": "hide", "reason": "x"}
+    )
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.publication == "public"
+
+
+# --- feeds ------------------------------------------------------------------------------
+
+
+def test_feeds_of_a_case_and_an_area(client, catalog, personas):
+    case = make_case(latitude=INSIDE[0], longitude=INSIDE[1], publication="public", title="Feed me")
+    case_change_status(
+        case_id=case.pk, status="in_progress", actor=personas["staff"], text="Pornit"
+    )
+    feed = client.get(reverse("portal:feed_case", args=[case.reference]))
+    assert feed.status_code == 200 and "Pornit" in feed.content.decode()
+    assert feed["Content-Type"].startswith("application/atom+xml")
+    area = client.get(reverse("portal:feed_area", args=["cetate"])).content.decode()
+    assert "Feed me" in area
+    around = client.get(
+        reverse("portal:feed_around"), {"lat": INSIDE[0], "lon": INSIDE[1], "radius": 300}
+    )
+    assert "Feed me" in around.content.decode()
