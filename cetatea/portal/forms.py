@@ -26,15 +26,17 @@ class MultiplePhotoField(forms.FileField):
 
 
 def category_choices():
-    """Categories offered on the map, grouped by department (optgroups)."""
+    """Categories offered on the map, grouped by the department (or outside operator)
+    that handles them, as option groups."""
     groups: dict[str, list] = {}
     for cat in (
         Category.objects.filter(is_active=True, on_map=True)
         .select_related("department", "operator")
-        .order_by("group", "sort_order", "name_ro")
+        .order_by("sort_order", "name_ro")
     ):
-        groups.setdefault(cat.group or str(_("Other")), []).append((cat.code, cat.name))
-    return [("", _("— choose —"))] + [(group, items) for group, items in groups.items()]
+        owner = cat.department or cat.operator
+        groups.setdefault(str(owner) if owner else str(_("Other")), []).append((cat.code, cat.name))
+    return [("", _("— choose —"))] + sorted(groups.items())
 
 
 class ReportForm(forms.Form):
@@ -97,6 +99,12 @@ class AlertForm(forms.Form):
     area = forms.ModelChoiceField(
         label=_("Neighbourhood"), queryset=Area.objects.order_by("name_ro"), required=False
     )
+    street = forms.CharField(
+        label=_("Or around a street"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     latitude = forms.FloatField(required=False, widget=forms.HiddenInput)
     longitude = forms.FloatField(required=False, widget=forms.HiddenInput)
     radius_m = forms.IntegerField(
@@ -127,5 +135,10 @@ class LoginForm(forms.Form):
 
 class ModerationForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
+    boxes = forms.CharField(
+        label=_("Areas to black out (x, y, width, height in % of the photo; one per line)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)

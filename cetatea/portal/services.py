@@ -489,6 +489,12 @@ def _audit(actor, action_detail: str, case: Case, reason: str, details: dict) ->
     )
 
 
+def audit_moderation(*, actor, case: Case, what: str, reason: str) -> None:
+    """Record a moderation done through another service (e.g. a photo redaction)."""
+    _require_moderator(actor)
+    _audit(actor, what, case, reason, {})
+
+
 def _require_moderator(actor: AbstractBaseUser) -> None:
     if not actor.has_perm("cases.moderate_case"):
         raise PermissionError(_("You are not allowed to moderate public content."))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from cetatea.cases import photos as photo_service
 from cetatea.cases.models import CaseEvent, Photo
 from cetatea.catalog.models import Area, Category
 from cetatea.catalog.selectors import street_search
@@ -356,12 +357,15 @@ def alerts(request):
                     kind=Subscription.Kind.AREA, email=data["email"], area=data["area"]
                 )
             else:
+                found = street_search(data["street"], limit=1) if data["street"] else []
+                if not found:
+                    raise ValidationError(_("Choose a neighbourhood or a street of the city."))
                 services.subscription_request(
                     kind=Subscription.Kind.RADIUS,
                     email=data["email"],
-                    latitude=data["latitude"],
-                    longitude=data["longitude"],
-                    radius_m=data["radius_m"],
+                    latitude=found[0].latitude,
+                    longitude=found[0].longitude,
+                    radius_m=data["radius_m"] or 500,
                 )
         except ValidationError as exc:
             form.add_error(None, exc.messages[0])
@@ -479,6 +483,24 @@ def account_logout(request):
 # --- moderation (staff) -----------------------------------------------------------------------
 
 
+def _boxes(text: str) -> list[tuple[float, float, float, float]]:
+    """``10, 20, 30, 15`` per line (percent) -> fractions; ValidationError if malformed."""
+    boxes = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        try:
+            x, y, w, h = (float(v) / 100 for v in line.replace(";", ",").split(","))
+        except ValueError as exc:
+            raise ValidationError(
+                _("Write each area as four numbers: x, y, width, height (in %).")
+            ) from exc
+        boxes.append((x, y, w, h))
+    if not boxes:
+        raise ValidationError(_("Write at least one area to black out."))
+    return boxes
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("cases.moderate_case", raise_exception=True)
@@ -515,6 +537,16 @@ def moderate(request, reference: str):
                     actor=request.user,
                     reason=reason,
                     hide=action == "hide_photo",
+                )
+            elif action == "redact_photo":
+                photo = get_object_or_404(Photo, pk=request.POST.get("photo"), case=case)
+                photo_service.photo_redact(
+                    photo_id=photo.pk,
+                    boxes=_boxes(form.cleaned_data["boxes"]),
+                    actor=request.user,
+                )
+                services.audit_moderation(
+                    actor=request.user, case=case, what=f"photo {photo.pk} redacted", reason=reason
                 )
             elif action == "hide_event":
                 event = get_object_or_404(CaseEvent, pk=request.POST.get("event"), case=case)

@@ -537,3 +537,55 @@ def test_feeds_of_a_case_and_an_area(client, catalog, personas):
         reverse("portal:feed_around"), {"lat": INSIDE[0], "lon": INSIDE[1], "radius": 300}
     )
     assert "Feed me" in around.content.decode()
+
+
+def test_radius_alert_around_a_street(client, catalog):
+    from cetatea.catalog.models import Street
+    from cetatea.core.text import name_key
+
+    Street.objects.create(
+        name="Calea Moților", name_key=name_key("Calea Moților"), latitude=46.070, longitude=23.570
+    )
+    client.post(
+        reverse("portal:alerts"),
+        {"email": "vecin@example.ro", "street": "motilor", "radius_m": 300},
+    )
+    sub = Subscription.objects.get()
+    assert (sub.kind, sub.radius_m, sub.latitude) == ("radius", 300, 46.070)
+    client.get(link_in(mail.outbox[0]))
+    mail.outbox.clear()
+    near = make_case(latitude=46.0705, longitude=23.5705, publication="public", title="Aproape")
+    make_case(latitude=46.0790, longitude=23.5790, publication="public", title="Departe")
+    assert send_alerts() == 1
+    assert near.reference in mail.outbox[0].body and "Departe" not in mail.outbox[0].body
+    nowhere = client.post(reverse("portal:alerts"), {"email": "x@example.ro", "street": "zzzz"})
+    assert nowhere.status_code == 400
+
+
+def test_moderator_redacts_a_photo_keeping_the_original(client, catalog, personas):
+    from cetatea.cases.photos import photo_accept, process_photo
+
+    case = make_case(latitude=INSIDE[0], longitude=INSIDE[1], publication="public")
+    photo = photo_accept(case=case, upload=jpeg((200, 100)))
+    process_photo(photo.pk)
+    client.force_login(personas["staff"])
+    url = reverse("portal:moderate", args=[case.reference])
+    bad = client.post(
+        url, {"action": "redact_photo", "photo": photo.pk, "reason": "față", "boxes": "zece"}
+    )
+    assert bad.status_code == 400
+    client.post(
+        url,
+        {"action": "redact_photo", "photo": photo.pk, "reason": "față", "boxes": "0, 0, 50, 100"},
+    )
+    photo.refresh_from_db()
+    assert photo.is_redacted and photo.original.name
+    with photo.full.open("rb") as fh:
+        image = Image.open(fh)
+        assert image.getpixel((10, 10)) == (0, 0, 0)
+    assert AuditLog.objects.filter(action="moderation", object_repr__contains="redacted").exists()
+
+
+def test_categories_are_grouped_by_department(client, catalog):
+    html = client.get(reverse("portal:report")).content.decode()
+    assert '<optgroup label="Drumuri">' in html and '<optgroup label="Apă-Canal">' in html

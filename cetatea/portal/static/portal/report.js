@@ -57,6 +57,31 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   category.addEventListener("change", showQuestions);
 
+  // Searchable categories: typing narrows the list (diacritics ignored).
+  var filter = document.getElementById("category-filter");
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+  if (filter) {
+    filter.parentElement.hidden = false;
+    filter.addEventListener("input", function () {
+      var q = fold(filter.value.trim());
+      var first = null;
+      category.querySelectorAll("option").forEach(function (o) {
+        var match = !o.value || !q || fold(o.textContent).indexOf(q) !== -1;
+        o.hidden = !match;
+        if (match && o.value && !first) { first = o; }
+      });
+      category.querySelectorAll("optgroup").forEach(function (g) {
+        g.hidden = !Array.prototype.some.call(g.children, function (o) { return !o.hidden; });
+      });
+      if (q && first && category.selectedOptions[0] && category.selectedOptions[0].hidden) {
+        category.value = first.value;
+        showQuestions();
+      }
+    });
+  }
+
   function nearby() {
     if (!category.value || !lat.value || !lon.value) { return; }
     var url = form.dataset.nearbyUrl + "?" + new URLSearchParams({
