@@ -122,6 +122,42 @@ def _resolve(
     return row
 
 
+def _load_question(category: Category, item: dict, order: int, label: str) -> None:
+    """Upsert one extra question (an Open311 attribute) of a category, by its code."""
+    from cetatea.catalog.models import CategoryQuestion
+
+    code, datatype = item.get("code"), item.get("datatype", "string")
+    if not code or not item.get("label_ro"):
+        raise ValidationError(
+            _("%(label)s: a question needs a “code” and a “label_ro”."), params={"label": label}
+        )
+    if datatype not in CategoryQuestion.Datatype.values:
+        raise ValidationError(
+            _("%(label)s: unknown type of answer “%(type)s”."),
+            params={"label": label, "type": datatype},
+        )
+    choices = item.get("choices", [])
+    if datatype in ("singlevaluelist", "multivaluelist") and not all(
+        isinstance(c, dict) and c.get("key") and c.get("name_ro") for c in choices or [None]
+    ):
+        raise ValidationError(
+            _("%(label)s: the question “%(code)s” needs choices with a key and a name_ro."),
+            params={"label": label, "code": code},
+        )
+    CategoryQuestion.objects.update_or_create(
+        category=category,
+        code=code,
+        defaults={
+            "label_ro": item["label_ro"],
+            "label_en": item.get("label_en", ""),
+            "datatype": datatype,
+            "required": bool(item.get("required", False)),
+            "choices": choices,
+            "sort_order": item.get("sort_order", order),
+        },
+    )
+
+
 def _optional(item: dict, fields: tuple[str, ...]) -> dict[str, Any]:
     """Only the optional fields the file actually sets (so admin edits survive a reload)."""
     return {field: item[field] for field in fields if field in item}
@@ -250,12 +286,25 @@ def catalog_load(*, catalog: dict) -> dict:
                     "target_hours": target_hours,
                     "regime": item.get("regime", Category._meta.get_field("regime").default),
                     "sort_order": item.get("sort_order", 0),
-                    **_optional(item, ("is_active",)),
+                    **_optional(
+                        item,
+                        (
+                            "is_active",
+                            "on_map",
+                            "notice_ro",
+                            "notice_en",
+                            "requires_photo",
+                            "duplicate_radius_m",
+                            "confirm_by_email",
+                        ),
+                    ),
                 },
                 label=label,
             )
             categories[obj.code] = obj
             summary["categories"][outcome] += 1
+            for order, question in enumerate(item.get("questions", [])):
+                _load_question(obj, question, order, label)
 
         areas: dict[str, models.Model] = {}
         for item in sections["routes"]:

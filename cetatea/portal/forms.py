@@ -136,7 +136,7 @@ class LoginForm(forms.Form):
 class ModerationForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
     boxes = forms.CharField(
-        label=_("Areas to black out (x, y, width, height in % of the photo; one per line)"),
+        label=_("Areas to black out (x, y, width, height in percent of the photo; one per line)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
     )

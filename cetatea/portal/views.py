@@ -493,7 +493,7 @@ def _boxes(text: str) -> list[tuple[float, float, float, float]]:
             x, y, w, h = (float(v) / 100 for v in line.replace(";", ",").split(","))
         except ValueError as exc:
             raise ValidationError(
-                _("Write each area as four numbers: x, y, width, height (in %).")
+                _("Write each area as four numbers: x, y, width, height (in percent).")
             ) from exc
         boxes.append((x, y, w, h))
     if not boxes:
