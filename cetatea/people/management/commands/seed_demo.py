@@ -635,6 +635,8 @@ class Command(BaseCommand):
                 "priority": Priority.HIGH if rng.random() < 0.08 else Priority.NORMAL,
             }
             if code not in DESK_CATEGORIES:
+                # Problems in the city are on the public map, whatever channel brought them.
+                kwargs["publication"] = "public"
                 kwargs["address_text"] = f"{street} nr. {nr}, Alba Iulia"
                 for _attempt in range(20):
                     kwargs["latitude"], kwargs["longitude"] = random_point(rng)
