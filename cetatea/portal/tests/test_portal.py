@@ -589,3 +589,19 @@ def test_moderator_redacts_a_photo_keeping_the_original(client, catalog, persona
 def test_categories_are_grouped_by_department(client, catalog):
     html = client.get(reverse("portal:report")).content.decode()
     assert '<optgroup label="Drumuri">' in html and '<optgroup label="Apă-Canal">' in html
+
+
+def test_photo_gps_is_offered_to_place_the_pin_and_nothing_is_kept(client, catalog):
+    from cetatea.cases.tests.test_photos import GPS, LATITUDE, LONGITUDE, exif_with
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30)).save(buf, "JPEG", exif=exif_with(gps=GPS).tobytes())
+    url = reverse("portal:photo_location")
+    found = client.post(url, {"photo": SimpleUploadedFile("p.jpg", buf.getvalue())}).json()
+    assert found["found"] and abs(found["lat"] - LATITUDE) < 1e-4
+    assert abs(found["lon"] - LONGITUDE) < 1e-4
+    plain = client.post(url, {"photo": jpeg()}).json()
+    assert plain == {"found": False}
+    pdf = client.post(url, {"photo": SimpleUploadedFile("p.jpg", b"%PDF-1.4 x")})
+    assert pdf.status_code == 400
+    assert Photo.objects.count() == 0
