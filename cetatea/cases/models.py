@@ -343,3 +343,33 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class MapCell(models.Model):
+    """Counts of public cases per grid cell of the map, kept up to date by the services.
+
+    A cell of level ``k`` is 2^-k degrees wide; ``category_key`` 0 counts every category.
+    The map's clusters for long periods read these rows (a few per visible cell and month)
+    instead of grouping hundreds of thousands of cases (see cases.maprollup).
+    """
+
+    level = models.PositiveSmallIntegerField()
+    category_key = models.PositiveIntegerField()
+    month = models.PositiveIntegerField()  # YYYYMM of registration, local time
+    cx = models.IntegerField()
+    cy = models.IntegerField()
+    is_open = models.BooleanField()
+    n = models.IntegerField(default=0)
+    lat_sum = models.FloatField(default=0)
+    lon_sum = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level", "category_key", "month", "cx", "cy", "is_open"],
+                name="mapcell_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"L{self.level} {self.cx},{self.cy} {self.month} n={self.n}"

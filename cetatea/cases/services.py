@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cetatea.cases import due
+from cetatea.cases import due, maprollup
 from cetatea.cases.choices import (
     CLOSED_STATUSES,
     PAUSED_STATUSES,
@@ -198,6 +198,7 @@ def case_create(
                 show_name=show_name,
                 answers=answers or {},
             )
+            maprollup.add(case)
             CaseEvent.objects.create(
                 case=case,
                 kind=EventKind.CREATED,
@@ -286,8 +287,9 @@ def case_change_status(
         elif old in CLOSED_STATUSES:
             case.closed_at = None
             fields.append("closed_at")
-        case.status = status
-        case.save(update_fields=fields)
+        with maprollup.track(case):
+            case.status = status
+            case.save(update_fields=fields)
         CaseEvent.objects.create(
             case=case,
             kind=EventKind.STATUS,
@@ -489,13 +491,14 @@ def case_merge(
             )
         now = timezone.now()
         old = duplicate.status
-        duplicate.status = Status.DUPLICATE
-        duplicate.merged_into = original
-        duplicate.closed_at = now
-        duplicate.paused_since = None
-        duplicate.save(
-            update_fields=["status", "merged_into", "closed_at", "paused_since", "updated_at"]
-        )
+        with maprollup.track(duplicate):
+            duplicate.status = Status.DUPLICATE
+            duplicate.merged_into = original
+            duplicate.closed_at = now
+            duplicate.paused_since = None
+            duplicate.save(
+                update_fields=["status", "merged_into", "closed_at", "paused_since", "updated_at"]
+            )
         CaseEvent.objects.create(
             case=duplicate,
             kind=EventKind.MERGE,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from cetatea.cases import maprollup
 from cetatea.cases.choices import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -22,12 +23,14 @@ from cetatea.cases.choices import (
     Publication,
     Status,
 )
-from cetatea.cases.models import Case, CaseEvent, Photo
+from cetatea.cases.models import Case, CaseEvent, MapCell, Photo
+from cetatea.catalog.models import Category
 
 EARTH_RADIUS_M = 6_371_000
 PIN_PAGE = 100  # at most this many pins per response
 CLUSTER_ZOOM = 13  # below this zoom level the map always gets clusters
 AGES = {"30": 30, "90": 90, "365": 365, "all": None}
+ROLLUP_AFTER_DAYS = 90  # longer periods read the pre-aggregated MapCell rows
 DEFAULT_AGE = "90"
 
 
@@ -119,8 +122,29 @@ def map_features(
         )
         if len(rows) <= PIN_PAGE:
             return MapResult(kind="pins", pins=[_pin(r) for r in rows])
-    size = _cell_size(bbox)
-    cells = (
+    level = maprollup.level_for(_cell_size(bbox))
+    days = AGES.get(filters.age, AGES[DEFAULT_AGE])
+    if days is None or days > ROLLUP_AFTER_DAYS:
+        cells = _rollup_cells(bbox, filters, level, days)
+    else:
+        cells = _live_cells(qs, level)
+    clusters = [
+        {
+            "lat": round(c["lat"] / c["n"], 6),
+            "lon": round(c["lon"] / c["n"], 6),
+            "count": c["n"],
+            "open": c["open_n"],
+        }
+        for c in cells.values()
+        if c["n"] > 0
+    ]
+    return MapResult(kind="clusters", clusters=clusters)
+
+
+def _live_cells(qs, level: int) -> dict:
+    """Group the matching cases by grid cell in SQL (short periods: few rows)."""
+    size = 2.0**-level
+    rows = (
         qs.annotate(
             cx=Cast(F("longitude") / size, IntegerField()),
             cy=Cast(F("latitude") / size, IntegerField()),
@@ -134,16 +158,65 @@ def map_features(
         )
         .order_by()
     )
-    clusters = [
-        {
-            "lat": round(c["lat"] / c["n"], 6),
-            "lon": round(c["lon"] / c["n"], 6),
-            "count": c["n"],
-            "open": c["open_n"],
+    return {(r["cx"], r["cy"]): r for r in rows}
+
+
+def _rollup_cells(bbox, filters: MapFilters, level: int, days: int | None) -> dict:
+    """Long periods read the pre-aggregated cells (whole months); the part of the period
+    before its first whole month is grouped live, so the counts are exact."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    qs = MapCell.objects.filter(
+        level=level,
+        cx__gte=maprollup.cell(min_lon, level),
+        cx__lte=maprollup.cell(max_lon, level),
+        cy__gte=maprollup.cell(min_lat, level),
+        cy__lte=maprollup.cell(max_lat, level),
+    )
+    if filters.categories:
+        ids = list(
+            Category.objects.filter(code__in=filters.categories).values_list("pk", flat=True)
+        )
+        qs = qs.filter(category_key__in=ids)
+    else:
+        qs = qs.filter(category_key=0)
+    if filters.state in ("open", "closed"):
+        qs = qs.filter(is_open=filters.state == "open")
+    edge = {}
+    if days is not None:
+        start = timezone.now() - dt.timedelta(days=days)
+        local = timezone.localtime(start)
+        first_month = (
+            local.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=32)
+        ).replace(day=1)
+        qs = qs.filter(month__gte=maprollup.month_key(first_month))
+        edge_qs = _filtered(bbox, MapFilters(filters.categories, filters.state, "all")).filter(
+            registered_at__gte=start, registered_at__lt=first_month
+        )
+        edge = _live_cells(edge_qs, level)
+    rows = (
+        qs.values("cx", "cy")
+        .annotate(
+            total=Sum("n"),
+            lat=Sum("lat_sum"),
+            lon=Sum("lon_sum"),
+            open_total=Sum("n", filter=Q(is_open=True)),
+        )
+        .order_by()
+    )
+    cells = {
+        (r["cx"], r["cy"]): {
+            "n": r["total"],
+            "lat": r["lat"],
+            "lon": r["lon"],
+            "open_n": r["open_total"] or 0,
         }
-        for c in cells
-    ]
-    return MapResult(kind="clusters", clusters=clusters)
+        for r in rows
+    }
+    for key, extra in edge.items():
+        cell = cells.setdefault(key, {"n": 0, "lat": 0.0, "lon": 0.0, "open_n": 0})
+        for name in ("n", "lat", "lon", "open_n"):
+            cell[name] += extra[name]
+    return cells
 
 
 def _pin(row: dict) -> dict:

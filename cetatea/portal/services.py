@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cetatea.cases import maprollup
 from cetatea.cases.choices import CLOSED_STATUSES, EventKind, Handler, Publication, Status
 from cetatea.cases.models import Case, CaseEvent, Interaction, Photo
 from cetatea.cases.services import Contact, case_change_status, case_create
@@ -262,8 +263,9 @@ def report_confirm(token: str) -> Case:
         if case is None:
             raise ValidationError(_("This confirmation link is not valid."), code="bad")
         if case.publication == Publication.PENDING:
-            case.publication = Publication.PUBLIC
-            case.save(update_fields=["publication", "updated_at"])
+            with maprollup.track(case):
+                case.publication = Publication.PUBLIC
+                case.save(update_fields=["publication", "updated_at"])
             now = timezone.now()
             Subscription.objects.filter(
                 case=case, email=case.contact_email, confirmed_at__isnull=True
@@ -521,16 +523,17 @@ def moderate_case(
             "publication": case.publication,
         }
         fields = ["updated_at"]
-        if hide is not None:
-            case.publication = Publication.HIDDEN if hide else Publication.PUBLIC
-            fields.append("publication")
-        if title is not None and title.strip():
-            case.title = title.strip()[:200]
-            fields.append("title")
-        if description is not None:
-            case.description = description.strip()
-            fields.append("description")
-        case.save(update_fields=fields)
+        with maprollup.track(case):  # hiding takes the case off the map's counts
+            if hide is not None:
+                case.publication = Publication.HIDDEN if hide else Publication.PUBLIC
+                fields.append("publication")
+            if title is not None and title.strip():
+                case.title = title.strip()[:200]
+                fields.append("title")
+            if description is not None:
+                case.description = description.strip()
+                fields.append("description")
+            case.save(update_fields=fields)
         _audit(actor, "case", case, reason, {"original": original, "changed": fields[1:]})
     return case
 

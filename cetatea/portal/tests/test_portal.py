@@ -605,3 +605,60 @@ def test_photo_gps_is_offered_to_place_the_pin_and_nothing_is_kept(client, catal
     pdf = client.post(url, {"photo": SimpleUploadedFile("p.jpg", b"%PDF-1.4 x")})
     assert pdf.status_code == 400
     assert Photo.objects.count() == 0
+
+
+def test_long_period_clusters_come_from_the_rollup_and_match_the_cases(client, catalog, personas):
+    """Cells kept by the services give the same clusters as grouping the cases."""
+    from cetatea.cases import maprollup
+    from cetatea.cases.models import MapCell
+    from cetatea.portal.selectors import MapFilters, _live_cells, _rollup_cells, public_cases
+
+    now = timezone.now()
+    cases = []
+    for i in range(12):
+        cases.append(
+            make_case(
+                category="LEAK" if i % 3 == 0 else "POTHOLE",
+                latitude=46.061 + i * 0.0015,
+                longitude=23.561 + (i % 5) * 0.006,
+                publication="public",
+                registered_at=now - dt.timedelta(days=40 * i),
+            )
+        )
+    private = make_case(latitude=46.07, longitude=23.57)  # never counted
+    case_change_status(case_id=cases[1].pk, status="fixed", actor=None)
+    case_change_status(case_id=cases[2].pk, status="in_progress", actor=None)
+    services.moderate_case(case_id=cases[3].pk, actor=personas["staff"], reason="x", hide=True)
+    from cetatea.cases.services import case_merge
+
+    case_merge(duplicate_id=cases[4].pk, original_id=cases[5].pk, actor=None)
+    assert private.pk
+
+    city = (23.50, 46.00, 23.65, 46.12)
+    for level in (7, 9, 11):
+        for filters in (
+            MapFilters(age="all"),
+            MapFilters(age="365"),
+            MapFilters(age="all", state="open"),
+            MapFilters(categories=("LEAK",), age="all"),
+        ):
+            from cetatea.portal.selectors import AGES, _filtered
+
+            kept = _rollup_cells(city, filters, level, AGES[filters.age])
+            live = _live_cells(_filtered(city, filters), level)
+            as_counts = lambda cells: {  # noqa: E731
+                k: (v["n"], v["open_n"]) for k, v in cells.items() if v["n"]
+            }
+            assert as_counts(kept) == as_counts(live), (level, filters)
+    # A rebuild from scratch gives the same cells as the incremental upkeep.
+    before = set(
+        MapCell.objects.filter(n__gt=0).values_list(
+            "level", "category_key", "month", "cx", "cy", "is_open", "n"
+        )
+    )
+    maprollup.rebuild()
+    after = set(
+        MapCell.objects.values_list("level", "category_key", "month", "cx", "cy", "is_open", "n")
+    )
+    assert before == after
+    assert public_cases().count() == 11  # 12 public, one hidden by a moderator
