@@ -1,5 +1,5 @@
 """Pre-aggregated map clusters (``MapCell``): counts of public cases per grid cell,
-category, month and open/closed.
+category, month (and all months together) and open/closed.
 
 Every service that changes whether a case is on the public map, or whether it is open,
 calls ``track``: the case leaves its old cells and enters its new ones in the same
@@ -8,6 +8,7 @@ transaction. ``rebuild`` recomputes everything from the cases (after a bulk impo
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from cetatea.cases.choices import OPEN_STATUSES, Publication
 from cetatea.cases.models import Case, MapCell
 
 LEVELS = range(5, 13)  # cells of 2^-5 (about 3.5 km) down to 2^-12 degrees (about 25 m)
+ALL_TIME = 0  # the ``month`` of the rows that count every month together
 
 
 def level_for(cell_size: float) -> int:
@@ -52,11 +54,11 @@ def _state(case: Case) -> tuple | None:
 def _bump(state: tuple, sign: int) -> None:
     category_id, lat, lon, is_open, month = state
     for level in LEVELS:
-        for category_key in (0, category_id):
+        for category_key, bucket in itertools.product((0, category_id), (month, ALL_TIME)):
             key = {
                 "level": level,
                 "category_key": category_key,
-                "month": month,
+                "month": bucket,
                 "cx": cell(lon, level),
                 "cy": cell(lat, level),
                 "is_open": is_open,
@@ -112,8 +114,8 @@ def rebuild(*, chunk: int = 5000) -> int:
         is_open = status in OPEN_STATUSES
         for level in LEVELS:
             cx, cy = cell(lon, level), cell(lat, level)
-            for category_key in (0, category_id):
-                t = totals[(level, category_key, month, cx, cy, is_open)]
+            for category_key, bucket in itertools.product((0, category_id), (month, ALL_TIME)):
+                t = totals[(level, category_key, bucket, cx, cy, is_open)]
                 t[0] += 1
                 t[1] += lat
                 t[2] += lon

@@ -182,13 +182,19 @@ def _rollup_cells(bbox, filters: MapFilters, level: int, days: int | None) -> di
     if filters.state in ("open", "closed"):
         qs = qs.filter(is_open=filters.state == "open")
     edge = {}
-    if days is not None:
+    if days is None:
+        qs = qs.filter(month=maprollup.ALL_TIME)
+    else:
         start = timezone.now() - dt.timedelta(days=days)
         local = timezone.localtime(start)
         first_month = (
             local.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=32)
         ).replace(day=1)
-        qs = qs.filter(month__gte=maprollup.month_key(first_month))
+        months, cursor = [], first_month
+        while cursor <= timezone.now():  # one index seek per whole month of the period
+            months.append(maprollup.month_key(cursor))
+            cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
+        qs = qs.filter(month__in=months)
         edge_qs = _filtered(bbox, MapFilters(filters.categories, filters.state, "all")).filter(
             registered_at__gte=start, registered_at__lt=first_month
         )
