@@ -114,6 +114,76 @@ def test_seed_scale_cases_have_unique_references_and_the_counter_continues(scale
     assert Case.objects.values("reference").distinct().count() == 61
 
 
+@pytest.mark.django_db
+def test_seed_scale_cases_are_realistic_for_the_map(db):
+    """Cases spread over five years, placed inside an area of the city, mostly public
+    when they have a place, closed with a time and a status event when old enough."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cetatea.cases.choices import CLOSED_STATUSES, OPEN_STATUSES
+    from cetatea.catalog.geo import area_for_point
+    from cetatea.people.management.commands.seed_scale import DESK_CATEGORIES
+
+    _quiet("load_catalog")
+    _quiet("seed_scale", persons=50, cases=600, batch=200)
+    cases = list(Case.objects.select_related("category"))
+    assert len(cases) == 600
+    now = timezone.now()
+    ages = [(now - c.registered_at).days for c in cases]
+    assert 0 <= min(ages) and max(ages) <= 5 * 366
+    assert max(ages) > 4 * 365  # spread over the years, not bunched at the end
+    recent = [c for c in cases if (now - c.registered_at).days < 90]
+    assert 0.01 < len(recent) / len(cases) < 0.12  # about 5 % in the map's default window
+    public = [c for c in cases if c.publication == "public"]
+    assert len(public) / len(cases) > 0.6
+    for case in cases:
+        if case.category.code in DESK_CATEGORIES:
+            assert case.latitude is None and case.publication == "private"
+            continue
+        assert case.latitude is not None, case.reference
+        assert 46.04 <= case.latitude <= 46.10 and 23.54 <= case.longitude <= 23.61
+        assert case.area_id == area_for_point(case.latitude, case.longitude).pk
+    assert {c.channel for c in cases} >= {"map", "phone", "web", "open311"}
+    closed = [c for c in cases if c.status in CLOSED_STATUSES]
+    assert 0.6 < len(closed) / len(cases) < 0.99
+    assert {c.status for c in closed} >= {"fixed", "not_responsible"}
+    status_events = {
+        e.case_id: e for e in CaseEvent.objects.filter(kind="status").order_by("created_at")
+    }
+    for case in cases:
+        if case.status in CLOSED_STATUSES:
+            assert case.registered_at <= case.closed_at <= now
+            assert status_events[case.pk].to_status == case.status
+            assert status_events[case.pk].created_at == case.closed_at
+        else:
+            assert case.status in OPEN_STATUSES and case.closed_at is None
+            assert (case.paused_since is not None) == (case.status == "on_hold")
+            assert (case.pk in status_events) == (case.status != "new")
+    # The map's pre-aggregated cells are those the services would have kept.
+    from cetatea.cases import maprollup
+    from cetatea.cases.models import MapCell
+
+    def cells():
+        return set(
+            MapCell.objects.values_list(
+                "level", "category_key", "month", "cx", "cy", "is_open", "n"
+            )
+        )
+
+    seeded = cells()
+    # Each public case counts in every level, for its category and all, by month and all time.
+    assert seeded and sum(n for *_k, n in seeded) == len(public) * 4 * len(maprollup.LEVELS)
+    maprollup.rebuild()
+    assert cells() == seeded
+    # Recent cases are more often still open than old ones.
+    old = [c for c in cases if now - c.registered_at > dt.timedelta(days=365)]
+    open_recent = sum(c.status in OPEN_STATUSES for c in recent) / max(len(recent), 1)
+    open_old = sum(c.status in OPEN_STATUSES for c in old) / len(old)
+    assert open_recent > open_old
+
+
 @pytest.mark.slow  # 6-11 s
 @pytest.mark.django_db
 def test_seed_demo_loads_once():

@@ -15,6 +15,17 @@ so every index gives a distinct valid CNP (birth date 1940-2006, county 01-46, s
 001-999), a distinct mobile number and a distinct e-mail address. Indexes continue from
 the number of persons already stored, and ids already present are skipped, so the
 command can be run again to add more.
+
+Cases look like a city's history for the public map: registered evenly over the last
+``--case-years`` (5) years, so the map's default 90-day window holds about 5 % of them;
+channels as in ``seed_demo`` (mostly map, phone, Open311, web); problems with a place
+(every category but the desk ones) get a point in the city box (lat 46.04-46.10,
+lon 23.54-23.61), denser in the residential neighbourhoods, always inside an ``Area``
+(the area is set and routes the case); most of those are public (``publication``),
+desk requests are private. Cases older than their resolution time (median 8 days, a
+long tail) are closed (fixed, not responsible, duplicate, ...) with ``closed_at`` and
+the status event; the others, and a 4 % backlog, are in an open state. The map's
+pre-aggregated cells (``MapCell``) are rebuilt at the end (``maprollup.rebuild``).
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import random
 import time
 from typing import NamedTuple
 
+import shapely
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections, transaction
 from django.db.models import Max
@@ -33,21 +45,25 @@ from django.utils import timezone
 from stdnum.ro import cnp as stdnum_cnp
 from stdnum.ro import cui as stdnum_cui
 
+from cetatea.cases.choices import CLOSED_STATUSES, Handler, Status
 from cetatea.core import crypto
 from cetatea.core.text import name_key
 from cetatea.people.management.commands.seed_demo import (
     CASE_TEXTS,
+    CATEGORY_WEIGHTS,
     DESK_CATEGORIES,
     EMAIL_DOMAINS,
     FEMALE_FIRST_NAMES,
     LAST_NAMES,
+    LAT_RANGE,
+    LON_RANGE,
     MALE_FIRST_NAMES,
     ORGANISATION_NAMES,
+    PUBLIC_REPLIES,
     STREETS,
     ascii_fold,
     channel_for,
     handler_for,
-    random_point,
 )
 
 # --- Bijections from an index to identifiers ----------------------------------------------
@@ -221,6 +237,87 @@ def person_rows(start: int, count: int, seed: int) -> list[PersonRow]:
     return rows
 
 
+# --- Cases ----------------------------------------------------------------------------------
+# Where problems are reported: around the centres of the residential neighbourhoods
+# (weight, standard deviation in degrees), the rest anywhere in the city box.
+HOTSPOTS = [
+    # (lat, lon, weight, sd)
+    (46.0678, 23.5696, 14, 0.0040),  # Cetate
+    (46.0703, 23.5803, 12, 0.0030),  # Centru
+    (46.0786, 23.5816, 10, 0.0030),  # Ampoi I
+    (46.0851, 23.5934, 9, 0.0040),  # Ampoi II
+    (46.0902, 23.5776, 8, 0.0040),  # Ampoi III
+    (46.0811, 23.5702, 8, 0.0040),  # Tolstoi
+    (46.0737, 23.5919, 6, 0.0030),  # Mercur
+    (46.0769, 23.5608, 6, 0.0040),  # Carolina
+    (46.0614, 23.5803, 5, 0.0030),  # Stadion
+    (46.0536, 23.5692, 5, 0.0050),  # Maieri
+    (46.0750, 23.5480, 4, 0.0050),  # Orizont
+    (46.0532, 23.5506, 4, 0.0060),  # Schit
+    (46.0500, 23.5950, 4, 0.0060),  # Partoș
+    (46.0600, 23.6000, 3, 0.0050),  # Lipoveni
+]
+_HOTSPOT_WEIGHTS = [h[2] for h in HOTSPOTS]
+HOTSPOT_SHARE = 0.7
+# Channels where city staff type the case in (and may keep it off the public map).
+STAFF_CHANNELS = frozenset({"phone", "email", "counter", "letter", "robot"})
+# Resolution time: lognormal in days (median e**mu = 8 days); a share is never closed.
+RESOLUTION_MU = math.log(8)
+RESOLUTION_SIGMA = 1.2
+BACKLOG_SHARE = 0.04
+CLOSED_OUTCOMES = {
+    Status.FIXED: 78,
+    Status.NOT_RESPONSIBLE: 7,
+    Status.DUPLICATE: 6,
+    Status.UNABLE_TO_FIX: 5,
+    Status.WITHDRAWN: 4,
+}
+OPEN_STATES = {
+    Status.NEW: 30,
+    Status.ACKNOWLEDGED: 25,
+    Status.IN_PROGRESS: 22,
+    Status.PLANNED: 13,
+    Status.ON_HOLD: 10,
+}
+STUCK_STATES = {
+    Status.NEW: 10,
+    Status.ACKNOWLEDGED: 30,
+    Status.IN_PROGRESS: 25,
+    Status.PLANNED: 20,
+    Status.ON_HOLD: 15,
+}
+STATUS_TEXTS = {
+    Status.ACKNOWLEDGED: PUBLIC_REPLIES[0],
+    Status.FIXED: PUBLIC_REPLIES[1],
+    Status.PLANNED: PUBLIC_REPLIES[2],
+    Status.ON_HOLD: PUBLIC_REPLIES[5],
+    Status.NOT_RESPONSIBLE: "Nu este în responsabilitatea primăriei; v-am îndrumat către "
+    "instituția competentă.",
+    Status.DUPLICATE: "Aceeași problemă a fost deja semnalată.",
+    Status.UNABLE_TO_FIX: "Lucrarea necesită fonduri care nu sunt prevăzute în buget.",
+    Status.WITHDRAWN: "Retrasă la cererea petentului.",
+}
+
+
+def _weighted_key(rng: random.Random, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def city_point(rng: random.Random) -> tuple[float, float]:
+    """A point in the city box (``LAT_RANGE`` x ``LON_RANGE``): 70 % around a
+    neighbourhood centre, the rest uniform. Draws again rather than clamping, so no
+    points pile up on the edges of the box."""
+    while True:
+        if rng.random() < HOTSPOT_SHARE:
+            lat0, lon0, _w, sd = rng.choices(HOTSPOTS, _HOTSPOT_WEIGHTS)[0]
+            # A degree of longitude is shorter: sd / cos(46°) keeps the spot round.
+            lat, lon = rng.gauss(lat0, sd), rng.gauss(lon0, sd * 1.44)
+        else:
+            lat, lon = rng.uniform(*LAT_RANGE), rng.uniform(*LON_RANGE)
+        if LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]:
+            return round(lat, 6), round(lon, 6)
+
+
 def _person_rows_star(args: tuple[int, int, int]) -> list[PersonRow]:
     return person_rows(*args)
 
@@ -242,6 +339,12 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=5000, help="rows per transaction")
         parser.add_argument("--seed", type=int, default=1, help="random seed")
         parser.add_argument(
+            "--case-years",
+            type=float,
+            default=5,
+            help="cases are registered evenly over this many years before now",
+        )
+        parser.add_argument(
             "--workers",
             type=int,
             default=1,
@@ -250,15 +353,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         n, m, batch = options["persons"], options["cases"], options["batch"]
-        if n < 0 or m < 0 or batch < 1:
-            raise CommandError("--persons and --cases must be >= 0 and --batch >= 1")
+        if n < 0 or m < 0 or batch < 1 or options["case_years"] <= 0:
+            raise CommandError(
+                "--persons and --cases must be >= 0, --batch >= 1 and --case-years > 0"
+            )
         # Bulk INSERT statements: bigger ones on PostgreSQL, the parameter limit on SQLite.
         self.insert_batch = 1000 if connection.vendor == "postgresql" else None
         started = time.perf_counter()
         if n:
             self._seed_persons(n, batch, options["seed"], options["workers"])
         if m:
-            self._seed_cases(m, batch, options["seed"])
+            self._seed_cases(m, batch, options["seed"], options["case_years"])
+            self._rebuild_map_cells()
         self.stdout.write(
             self.style.SUCCESS(
                 f"seed_scale: {n:,} persons, {m:,} cases in {time.perf_counter() - started:.1f} s"
@@ -367,9 +473,8 @@ class Command(BaseCommand):
 
     # --- cases ----------------------------------------------------------------------------------
 
-    def _seed_cases(self, m: int, batch: int, seed: int) -> None:
+    def _seed_cases(self, m: int, batch: int, seed: int, years: float) -> None:
         from shapely import prepared
-        from shapely.geometry import Point
 
         from cetatea.catalog.geo import shape_from_geojson
         from cetatea.catalog.models import Area, Category
@@ -383,20 +488,18 @@ class Command(BaseCommand):
             (a.pk, prepared.prep(shape_from_geojson(a.geometry)))
             for a in sorted(self.areas.values(), key=lambda a: a.pk)
         ]
-        self.Point = Point
         self.routes: dict = {}
         self.person_ids = list(Person.objects.active().values_list("pk", flat=True))
         self.categories = categories
+        self.weights = [CATEGORY_WEIGHTS.get(c.code, 3) for c in categories]
         rng = random.Random(seed * 7 + 11)
-        self.weights = [
-            {"ROAD_POTHOLE": 14, "WASTE_UNCOLLECTED": 12, "LIGHT_OUT": 12}.get(c.code, 3)
-            for c in categories
-        ]
-        now = timezone.now()
-        span = 730 * 86400
-        # Registration times over the last two years, in order, so references follow time.
+        self.now = timezone.now()
+        span = years * 365.25 * 86400
+        # Registration times spread evenly over the last ``years``, in order, so that
+        # references follow time (as case_create numbers them).
         offsets = sorted((rng.random() * span for _ in range(m)), reverse=True)
-        times = [now - dt.timedelta(seconds=s) for s in offsets]
+        times = [self.now - dt.timedelta(seconds=s) for s in offsets]
+        del offsets
         done = rows_written = 0
         started = time.perf_counter()
         for chunk in _chunks(times, batch):
@@ -404,12 +507,32 @@ class Command(BaseCommand):
             done += len(chunk)
             self._progress("cases", done, m, rows_written, started)
 
+    def _rebuild_map_cells(self) -> None:
+        """The services keep the map's pre-aggregated cells (``MapCell``) as they file and
+        close cases; bulk inserts do not, so recompute them, as after any bulk import."""
+        from cetatea.cases import maprollup
+
+        started = time.perf_counter()
+        cells = maprollup.rebuild()
+        self.stdout.write(f"map cells: {cells:,} in {time.perf_counter() - started:.1f} s")
+
     def _area_for(self, lat: float, lon: float):
-        point = self.Point(lon, lat)
+        point = shapely.Point(lon, lat)
         for area_id, geom in self.area_index:
             if geom.covers(point):
                 return self.areas[area_id]
         return None
+
+    def _place(self, rng: random.Random):
+        """(lat, lon, area) of a reported problem: inside the city box and inside an Area
+        (the areas tile the municipality, so a point of the box practically always has
+        one); (None, None, None) if 20 draws found none."""
+        for _attempt in range(20):
+            lat, lon = city_point(rng)
+            area = self._area_for(lat, lon)
+            if area is not None:
+                return lat, lon, area
+        return None, None, None
 
     def _route(self, category, area):
         from cetatea.catalog.selectors import category_route
@@ -435,7 +558,7 @@ class Command(BaseCommand):
 
     def _insert_cases(self, rng: random.Random, times: list[dt.datetime]) -> int:
         from cetatea.cases import due
-        from cetatea.cases.choices import Direction, EventKind, Status
+        from cetatea.cases.choices import Direction, EventKind, Publication, Status
         from cetatea.cases.models import Case, CaseEvent, Interaction
         from cetatea.cases.services import case_reference
         from cetatea.catalog.choices import Regime
@@ -445,6 +568,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             next_seq = {y: self._take_sequences(y, years.count(y)) for y in sorted(set(years))}
             cases = []
+            histories = []  # per case: (status, time of the change) or None
             for registered_at, year in zip(times, years, strict=True):
                 category = rng.choices(self.categories, self.weights)[0]
                 code = category.code
@@ -458,16 +582,10 @@ class Command(BaseCommand):
                 lat = lon = None
                 address_text = ""
                 if code not in DESK_CATEGORIES:
-                    for _attempt in range(20):
-                        lat, lon = random_point(rng)
-                        area = self._area_for(lat, lon)
-                        if area is not None:
-                            break
-                    if area is None:
-                        lat = lon = None
+                    lat, lon, area = self._place(rng)
                     address_text = f"{street} nr. {nr}, Alba Iulia"
                 requester_id = None
-                contact_name = contact_phone = ""
+                contact_name = contact_phone = contact_email = ""
                 anonymous_ok = code not in DESK_CATEGORIES and channel not in (
                     "robot",
                     "counter",
@@ -475,9 +593,17 @@ class Command(BaseCommand):
                 )
                 if self.person_ids and not (anonymous_ok and rng.random() < 0.4):
                     requester_id = rng.choice(self.person_ids)
-                elif rng.random() < 0.5:
-                    contact_name = rng.choices(_FEMALE, _FEMALE_W)[0]
-                    contact_phone = f"+40{rng.randint(720, 779)}{rng.randrange(1_000_000):06d}"
+                else:
+                    roll = rng.random()
+                    first = rng.choices(_FEMALE, _FEMALE_W)[0]
+                    if roll < 0.35:
+                        contact_name = first
+                        contact_phone = f"+40{rng.randint(720, 779)}{rng.randrange(1_000_000):06d}"
+                    elif roll < 0.75:
+                        contact_name = first
+                        domain = rng.choice(EMAIL_DOMAINS)
+                        contact_email = f"{ascii_fold(first)}{rng.randrange(100_000)}@{domain}"
+                publication = self._publication(rng, category, channel, lat, contact_email)
                 department, operator, team = self._route(category, area)
                 regime = category.regime if requester_id else Regime.TICKET
                 due_at, base = due.initial_due_at(
@@ -485,6 +611,7 @@ class Command(BaseCommand):
                     registered_at=registered_at,
                     target_hours=category.target_hours,
                 )
+                status, changed_at = self._outcome(rng, registered_at)
                 sequence = next_seq[year]
                 next_seq[year] += 1
                 cases.append(
@@ -504,18 +631,27 @@ class Command(BaseCommand):
                         requester_id=requester_id,
                         contact_name=contact_name,
                         contact_phone=contact_phone,
+                        contact_email=contact_email,
                         title=title,
                         description=description,
+                        status=status,
                         regime=regime,
                         registered_at=registered_at,
                         due_at=due_at,
                         legal_base_date=base,
+                        paused_since=changed_at if status == Status.ON_HOLD else None,
+                        closed_at=changed_at if status in CLOSED_STATUSES else None,
+                        publication=publication,
+                        supporters_count=(
+                            int(rng.expovariate(0.8)) if publication == Publication.PUBLIC else 0
+                        ),
                     )
                 )
+                histories.append(changed_at)
             Case.objects.bulk_create(cases, batch_size=self.insert_batch)
             events = []
             interactions = []
-            for case in cases:
+            for case, changed_at in zip(cases, histories, strict=True):
                 handler = handler_for(case.channel)
                 events.append(
                     CaseEvent(
@@ -531,6 +667,21 @@ class Command(BaseCommand):
                         },
                     )
                 )
+                if case.status != Status.NEW:
+                    # One status change, as case_change_status writes it (every open state
+                    # and every closed one can be reached from "new" directly).
+                    events.append(
+                        CaseEvent(
+                            case=case,
+                            kind=EventKind.STATUS,
+                            handler=Handler.STAFF,
+                            from_status=Status.NEW,
+                            to_status=case.status,
+                            text=STATUS_TEXTS.get(case.status, ""),
+                            is_public=True,
+                            created_at=changed_at,
+                        )
+                    )
                 interactions.append(
                     Interaction(
                         person_id=case.requester_id,
@@ -544,4 +695,41 @@ class Command(BaseCommand):
                 )
             CaseEvent.objects.bulk_create(events, batch_size=self.insert_batch)
             Interaction.objects.bulk_create(interactions, batch_size=self.insert_batch)
-        return 3 * len(cases)
+        return len(cases) + len(events) + len(interactions)
+
+    @staticmethod
+    def _publication(rng: random.Random, category, channel: str, lat, contact_email: str) -> str:
+        """Who sees the case: problems with a place in a map category are public (most);
+        a few wait for the e-mail confirmation, are kept private by the operator who
+        took them, or were hidden by a moderator. Desk requests are never public."""
+        from cetatea.cases.choices import Publication
+
+        if lat is None or not category.on_map or category.code in DESK_CATEGORIES:
+            return Publication.PRIVATE
+        roll = rng.random()
+        if roll < 0.005:
+            return Publication.HIDDEN
+        if contact_email and channel in ("map", "web", "open311") and roll < 0.10:
+            return Publication.PENDING  # the confirmation link was never clicked
+        if channel in STAFF_CHANNELS and roll < 0.08:
+            return Publication.PRIVATE
+        return Publication.PUBLIC
+
+    def _outcome(self, rng: random.Random, registered_at: dt.datetime):
+        """(status, time of its change) of a case registered at ``registered_at``: closed
+        after a resolution time (median 8 days, a long tail) if that has passed, else in
+        one of the open states; a share stays open for good (the backlog)."""
+        from cetatea.cases.choices import Status
+
+        age = (self.now - registered_at).total_seconds()
+        stuck = rng.random() < BACKLOG_SHARE
+        delay = rng.lognormvariate(RESOLUTION_MU, RESOLUTION_SIGMA) * 86400
+        if not stuck and delay < age:
+            status = _weighted_key(rng, CLOSED_OUTCOMES)
+            return status, registered_at + dt.timedelta(seconds=delay)
+        status = _weighted_key(rng, STUCK_STATES if stuck else OPEN_STATES)
+        if status == Status.NEW:
+            return status, None
+        # Acknowledged within a fraction of the time it has been open.
+        seen = min(age * rng.random() * 0.5, 5 * 86400 * rng.random())
+        return status, registered_at + dt.timedelta(seconds=seen)
