@@ -109,9 +109,8 @@ def run_child(label: str, env_update: dict, drop: list[str], args) -> dict:
     for flag in ("skip_map", "skip_report"):
         if getattr(args, flag):
             cmd.append(f"--{flag.replace('_', '-')}")
-    for option in ("variant", "setup_sql"):
-        if getattr(args, option):
-            cmd += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+    if args.setup_sql:
+        cmd += ["--setup-sql", str(args.setup_sql)]
     print(f"\n=== {label}", flush=True)
     try:
         proc = subprocess.run(cmd, env=env, cwd=ROOT, check=False)  # noqa: S603
@@ -684,11 +683,6 @@ def child(args) -> None:
                 if statement.strip():
                     print(f"setup: {statement.strip()}", flush=True)
                     cursor.execute(statement)
-    if args.variant:
-        import map_variants
-
-        map_variants.apply(args.variant)
-        args.child = f"{args.child} [{args.variant}]"
     vendor = connection.vendor
     with connection.cursor() as cursor:
         cursor.execute("select sqlite_version()" if vendor == "sqlite" else "show server_version")
@@ -701,7 +695,6 @@ def child(args) -> None:
         code[name] = hashlib.sha1((ROOT / name).read_bytes()).hexdigest()[:12]  # noqa: S324
     result = {
         "label": args.child,
-        "variant": args.variant,
         "setup_sql": Path(args.setup_sql).read_text() if args.setup_sql else None,
         "vendor": vendor,
         "version": version,
@@ -762,9 +755,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-map", action="store_true")
     parser.add_argument("--skip-report", action="store_true")
-    parser.add_argument(
-        "--variant", help="a candidate query change from bench/map_variants.py (on a copy)"
-    )
     parser.add_argument(
         "--setup-sql", help="SQL file run before measuring, e.g. indexes to try (on a copy)"
     )

@@ -24,13 +24,14 @@ from cetatea.cases.choices import (
     Status,
 )
 from cetatea.cases.models import Case, CaseEvent, MapCell, Photo
-from cetatea.catalog.models import Category
+from cetatea.catalog.models import Area, Category
+from cetatea.core.db import NoIndex, filter_unindexed
 
 EARTH_RADIUS_M = 6_371_000
 PIN_PAGE = 100  # at most this many pins per response
 CLUSTER_ZOOM = 13  # below this zoom level the map always gets clusters
 AGES = {"30": 30, "90": 90, "365": 365, "all": None}
-ROLLUP_AFTER_DAYS = 90  # longer periods read the pre-aggregated MapCell rows
+BIG_BOX_DEG = 0.01  # about 770 m wide: wider boxes read the cases newest first
 DEFAULT_AGE = "90"
 
 
@@ -68,24 +69,48 @@ def public_cases():
     return Case.objects.filter(publication=Publication.PUBLIC)
 
 
-def _filtered(bbox, filters: MapFilters, now: dt.datetime | None = None):
+def _filtered(
+    bbox, filters: MapFilters, now: dt.datetime | None = None, *, drive: str | None = None
+):
+    """Public cases in the box that pass the filters.
+
+    ``drive`` names the index the query should read: ``"box"`` (the bounding-box index:
+    a small box holds few cases whatever the period) or ``"time"`` (newest first: a big
+    box holds many, and the first page of pins, or a short period, is a short read of
+    the time index). By default a box narrower than ``BIG_BOX_DEG`` is read by box. The
+    other conditions are wrapped in ``NoIndex`` so that SQLite, which has no statistics
+    to choose with, cannot take an index that reads most of the table (the category's or
+    the status's); PostgreSQL chooses by its own statistics.
+    """
     min_lon, min_lat, max_lon, max_lat = bbox
-    qs = public_cases().filter(
-        latitude__gte=min_lat,
-        latitude__lte=max_lat,
-        longitude__gte=min_lon,
-        longitude__lte=max_lon,
+    if drive is None:
+        drive = "box" if max_lon - min_lon < BIG_BOX_DEG else "time"
+    by_box = drive == "box"
+    lat, lon, registered = F("latitude"), F("longitude"), F("registered_at")
+    qs = public_cases().alias(
+        map_lat=lat if by_box else NoIndex(lat),
+        map_lon=lon if by_box else NoIndex(lon),
+        map_registered=NoIndex(registered) if by_box else registered,
+        map_category=NoIndex(F("category_id")),
+        map_status=NoIndex(F("status")),
+    )
+    qs = qs.filter(
+        map_lat__gte=min_lat,
+        map_lat__lte=max_lat,
+        map_lon__gte=min_lon,
+        map_lon__lte=max_lon,
     )
     if filters.categories:
-        qs = qs.filter(category__code__in=filters.categories)
+        ids = Category.objects.filter(code__in=filters.categories).values("pk")
+        qs = qs.filter(map_category__in=ids)
     if filters.state == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
+        qs = qs.filter(map_status__in=OPEN_STATUSES)
     elif filters.state == "closed":
-        qs = qs.filter(status__in=CLOSED_STATUSES)
+        qs = qs.filter(map_status__in=CLOSED_STATUSES)
     days = AGES.get(filters.age, AGES[DEFAULT_AGE])
     if days is not None:
         since = (now or timezone.now()) - dt.timedelta(days=days)
-        qs = qs.filter(registered_at__gte=since)
+        qs = qs.filter(map_registered__gte=since)
     return qs
 
 
@@ -124,10 +149,7 @@ def map_features(
             return MapResult(kind="pins", pins=[_pin(r) for r in rows])
     level = maprollup.level_for(_cell_size(bbox))
     days = AGES.get(filters.age, AGES[DEFAULT_AGE])
-    if days is None or days > ROLLUP_AFTER_DAYS:
-        cells = _rollup_cells(bbox, filters, level, days)
-    else:
-        cells = _live_cells(qs, level)
+    cells = _rollup_cells(bbox, filters, level, days)
     clusters = [
         {
             "lat": round(c["lat"] / c["n"], 6),
@@ -162,8 +184,11 @@ def _live_cells(qs, level: int) -> dict:
 
 
 def _rollup_cells(bbox, filters: MapFilters, level: int, days: int | None) -> dict:
-    """Long periods read the pre-aggregated cells (whole months); the part of the period
-    before its first whole month is grouped live, so the counts are exact."""
+    """Clusters from the pre-aggregated cells: whole months (or all time) from
+    ``MapCell``, and the period's first, partial month corrected live, so the counts are
+    exact: when the period holds less than half of that month, its part is grouped live
+    and added; otherwise the whole month is taken and the part before the period is
+    grouped live and taken away. The live part is at most half a month of cases."""
     min_lon, min_lat, max_lon, max_lat = bbox
     qs = MapCell.objects.filter(
         level=level,
@@ -181,24 +206,40 @@ def _rollup_cells(bbox, filters: MapFilters, level: int, days: int | None) -> di
         qs = qs.filter(category_key=0)
     if filters.state in ("open", "closed"):
         qs = qs.filter(is_open=filters.state == "open")
-    edge = {}
+    edge, sign = {}, 1
     if days is None:
         qs = qs.filter(month=maprollup.ALL_TIME)
     else:
-        start = timezone.now() - dt.timedelta(days=days)
-        local = timezone.localtime(start)
-        first_month = (
-            local.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=32)
-        ).replace(day=1)
-        months, cursor = [], first_month
-        while cursor <= timezone.now():  # one index seek per whole month of the period
+        now = timezone.now()
+        start = now - dt.timedelta(days=days)
+        month_start = timezone.localtime(start).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0
+        )
+        next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+        everything = MapFilters(filters.categories, filters.state, "all")
+        if start == month_start:
+            first = month_start
+        elif next_month - start <= start - month_start:
+            first = next_month
+            edge = _live_cells(
+                _filtered(bbox, everything, drive="time").filter(
+                    registered_at__gte=start, registered_at__lt=next_month
+                ),
+                level,
+            )
+        else:
+            first, sign = month_start, -1
+            edge = _live_cells(
+                _filtered(bbox, everything, drive="time").filter(
+                    registered_at__gte=month_start, registered_at__lt=start
+                ),
+                level,
+            )
+        months, cursor = [], first
+        while cursor <= now:  # one index seek per whole month of the period
             months.append(maprollup.month_key(cursor))
             cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
         qs = qs.filter(month__in=months)
-        edge_qs = _filtered(bbox, MapFilters(filters.categories, filters.state, "all")).filter(
-            registered_at__gte=start, registered_at__lt=first_month
-        )
-        edge = _live_cells(edge_qs, level)
     rows = (
         qs.values("cx", "cy")
         .annotate(
@@ -221,7 +262,7 @@ def _rollup_cells(bbox, filters: MapFilters, level: int, days: int | None) -> di
     for key, extra in edge.items():
         cell = cells.setdefault(key, {"n": 0, "lat": 0.0, "lon": 0.0, "open_n": 0})
         for name in ("n", "lat", "lon", "open_n"):
-            cell[name] += extra[name]
+            cell[name] += sign * extra[name]
     return cells
 
 
@@ -267,15 +308,12 @@ def nearby_open_cases(
     """Open public cases of the same category within the category's radius, nearest first:
     what the citizen sees before submitting, to follow one instead of filing again."""
     radius = radius_m or category.duplicate_radius_m
-    candidates = (
-        public_cases()
-        .filter(
-            category=category,
-            status__in=OPEN_STATUSES,
-            **around_filter(latitude, longitude, radius),
-        )
-        .order_by("-registered_at")[:200]
-    )
+    # Read through the box index: the category and the status hold most cases.
+    candidates = filter_unindexed(
+        public_cases().filter(**around_filter(latitude, longitude, radius)),
+        category_id=category.pk,
+        status__in=OPEN_STATUSES,
+    ).order_by("-registered_at")[:200]
     found = []
     for case in candidates:
         d = distance_m(latitude, longitude, case.latitude, case.longitude)
@@ -336,18 +374,21 @@ def citizen_cases(*, person, email: str, page: int = 1, page_size: int = 25):
 
 def case_list(*, filters: MapFilters, area_code: str = "", page: int = 1, page_size: int = 25):
     """Public cases as a list, newest first, with the map's filters (no bounding box)."""
+    # Read newest first: a category, a status or a neighbourhood holds many cases, and
+    # a page of the newest is a short read of the time index.
     qs = public_cases().select_related("category", "area")
     if filters.categories:
-        qs = qs.filter(category__code__in=filters.categories)
+        ids = Category.objects.filter(code__in=filters.categories).values("pk")
+        qs = filter_unindexed(qs, category_id__in=ids)
     if filters.state == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
+        qs = filter_unindexed(qs, status__in=OPEN_STATUSES)
     elif filters.state == "closed":
-        qs = qs.filter(status__in=CLOSED_STATUSES)
+        qs = filter_unindexed(qs, status__in=CLOSED_STATUSES)
     days = AGES.get(filters.age, AGES[DEFAULT_AGE])
     if days is not None:
         qs = qs.filter(registered_at__gte=timezone.now() - dt.timedelta(days=days))
     if area_code:
-        qs = qs.filter(area__code=area_code)
+        qs = filter_unindexed(qs, area_id__in=Area.objects.filter(code=area_code).values("pk"))
     offset = (page - 1) * page_size
     rows = list(qs.order_by("-registered_at", "-id")[offset : offset + page_size + 1])
     return rows[:page_size], len(rows) > page_size

@@ -1,6 +1,7 @@
 import datetime as dt
 import io
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -605,6 +606,51 @@ def test_photo_gps_is_offered_to_place_the_pin_and_nothing_is_kept(client, catal
     pdf = client.post(url, {"photo": SimpleUploadedFile("p.jpg", b"%PDF-1.4 x")})
     assert pdf.status_code == 400
     assert Photo.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        # 90 days back is 20 Dec: the period holds 12 of its first month's 31 days, which
+        # are grouped live and added to the whole months...
+        dt.datetime(2026, 3, 20, 9, tzinfo=ZoneInfo("Europe/Bucharest")),
+        # ...and 5 Dec: it holds most of December, so the whole month is taken and the
+        # four days before the period are grouped live and taken away.
+        dt.datetime(2026, 3, 5, 9, tzinfo=ZoneInfo("Europe/Bucharest")),
+    ],
+)
+def test_short_period_clusters_are_exact_at_the_period_edge(catalog, today):
+    """30 and 90 days read the month cells too; the partial first month is corrected by
+    a live count of at most half a month, so the clusters equal grouping the cases."""
+    from cetatea.portal.selectors import AGES, MapFilters, _filtered, _live_cells, _rollup_cells
+
+    with time_machine.travel(today, tick=False):
+        for i in range(70):  # a case every 2 days (and some hours) for 140 days
+            make_case(
+                category="LEAK" if i % 4 == 0 else "POTHOLE",
+                latitude=46.061 + (i % 9) * 0.002,
+                longitude=23.561 + (i % 7) * 0.004,
+                publication="public",
+                registered_at=today - dt.timedelta(days=2 * i, hours=i % 5),
+            )
+        for i in range(0, 70, 6):
+            case = Case.objects.order_by("id")[i]
+            case_change_status(case_id=case.pk, status="fixed", actor=None)
+        city = (23.50, 46.00, 23.65, 46.12)
+        for level in (6, 8, 10):
+            for filters in (
+                MapFilters(),
+                MapFilters(age="30"),
+                MapFilters(state="closed"),
+                MapFilters(categories=("LEAK",), state="open"),
+            ):
+                kept = _rollup_cells(city, filters, level, AGES[filters.age])
+                live = _live_cells(_filtered(city, filters), level)
+                as_counts = lambda cells: {  # noqa: E731
+                    k: (v["n"], v["open_n"]) for k, v in cells.items() if v["n"]
+                }
+                assert as_counts(kept) == as_counts(live), (level, filters)
+                assert sum(v["n"] for v in live.values()) > 0
 
 
 def test_long_period_clusters_come_from_the_rollup_and_match_the_cases(client, catalog, personas):
