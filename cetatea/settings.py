@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "cetatea.people",
     "cetatea.cases",
     "cetatea.portal",
+    "cetatea.open311",
 ]
 
 MIDDLEWARE = [
@@ -289,3 +290,14 @@ STORAGES["private"] = {
         "directory_permissions_mode": 0o700,
     },
 }
+
+# Open311 GeoReport v2 (docs/open311.md)
+# The same POST from the same client within this many seconds files no second case.
+CETATEA_OPEN311_REPEAT_SECONDS = envint("CETATEA_OPEN311_REPEAT_SECONDS", "600")
+CETATEA_OPEN311_CONTACT = envstr(
+    "CETATEA_OPEN311_CONTACT", "Primăria Municipiului Alba Iulia, relatii.publice@localhost"
+)
+CETATEA_OPEN311_KEY_SERVICE = envstr(
+    "CETATEA_OPEN311_KEY_SERVICE", "Ask the city hall's IT service for an api_key."
+)
+CETATEA_OPEN311_ENDPOINT_TYPE = envstr("CETATEA_OPEN311_ENDPOINT_TYPE", "production")

@@ -2,10 +2,11 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from cetatea.core.views import healthz
+from cetatea.open311 import views as open311_views
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    re_path(r"^open311/v2(?P<path>/.*)?$", open311_views.endpoint, name="open311"),
     path("staff/people/", include("cetatea.people.urls")),
     path("staff/", RedirectView.as_view(pattern_name="people:search", permanent=False)),
     path("", include("cetatea.portal.urls")),

@@ -205,7 +205,15 @@ class CaseEvent(models.Model):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["case", "-created_at", "-id"], name="caseevent_tl_idx")]
+        indexes = [
+            models.Index(fields=["case", "-created_at", "-id"], name="caseevent_tl_idx"),
+            # Public updates in a time window (Open311 servicerequestupdates, alerts).
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(is_public=True),
+                name="caseevent_public_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
