@@ -39,8 +39,12 @@ fmt: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The citizen lookup, the map (1,000,000 cases) and the Open311 API with its load run
+# (gunicorn + wrk; wrk is installed with apt-get when missing and running as root).
 bench: venv
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/map.py
+	$(BIN)/python bench/open311.py --load
 
 ci:
 	bash .ci/run

@@ -14,7 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    re_path(r"^open311/v2(?P<path>/.*)?$", open311_views.endpoint, name="open311"),
+    # [\s\S], not ".": a path with a newline in it is still the interface's (never a page).
+    re_path(r"^open311/v2(?P<path>/[\s\S]*)?\Z", open311_views.endpoint, name="open311"),
     path("staff/people/", include("cetatea.people.urls")),
     path("staff/", RedirectView.as_view(pattern_name="people:search", permanent=False)),
     path("", include("cetatea.portal.urls")),

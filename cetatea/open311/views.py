@@ -12,6 +12,7 @@ import re
 from urllib.parse import unquote_to_bytes, urlencode
 
 from django.http import HttpResponse, QueryDict
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -25,7 +26,10 @@ log = logging.getLogger(__name__)
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 _PATH = re.compile(
     r"^(?P<resource>discovery|services|requests|tokens|servicerequestupdates)"
-    r"(?:/(?P<ident>[^/]+?))?(?:\.(?P<fmt>[A-Za-z0-9]+))?/?$"
+    r"(?:/(?P<ident>[^/]+?))?(?:\.(?P<fmt>[A-Za-z0-9]+))?/?\Z"
+)
+_RESOURCE_DOT = re.compile(
+    r"^(?:index|discovery|services|requests|tokens|servicerequestupdates)\.[^/]*/?\Z"
 )
 _RESOURCES_WITH_ID = {"services", "requests", "tokens"}
 
@@ -35,9 +39,11 @@ def _params_from_bytes(raw: bytes) -> QueryDict:
     for part in raw.split(b"&"):
         for piece in part.split(b"=", 1):
             try:
-                unquote_to_bytes(piece.replace(b"+", b" ")).decode("utf-8")
+                text = unquote_to_bytes(piece.replace(b"+", b" ")).decode("utf-8")
             except UnicodeDecodeError:
                 raise bad_request(_("The request is not valid UTF-8.")) from None
+            if "\x00" in text:  # no database text column can hold it
+                raise bad_request(_("The request may not contain a NUL character."))
     try:
         return QueryDict(raw, encoding="utf-8")
     except Exception as exc:  # too many fields, say  # noqa: BLE001
@@ -61,6 +67,8 @@ def _body(request) -> QueryDict:
         params = request.POST.copy()
         if any("\ufffd" in v for values in params.lists() for v in values[1]):
             raise bad_request(_("The request is not valid UTF-8."))
+        if any("\x00" in k or any("\x00" in v for v in vs) for k, vs in params.lists()):
+            raise bad_request(_("The request may not contain a NUL character."))
         return params
     raise bad_request(_("Send the fields form-encoded (application/x-www-form-urlencoded)."))
 
@@ -77,16 +85,30 @@ def _merged(query: QueryDict, body: QueryDict) -> QueryDict:
 
 @csrf_exempt
 def endpoint(request, path: str = ""):
+    # Client applications send no language cookie: their Accept-Language chooses the
+    # language of the error descriptions (the city's language when they name none).
+    translation.activate(translation.get_language_from_request(request))
     fmt = "xml"
     try:
         path = (path or "").lstrip("/")
+        if "\x00" in path:
+            raise bad_request(_("The address may not contain a NUL character."))
         if path in ("", "index.xml", "index.json"):
-            return _discovery("json" if path.endswith(".json") else "xml")
+            fmt = "json" if path.endswith(".json") else "xml"
+            _allow(request, "GET", "HEAD")
+            return _discovery(fmt)
         if path == "openapi.json":
+            fmt = "json"
+            _allow(request, "GET", "HEAD")
             return HttpResponse(
                 selectors_json(openapi_document()), content_type=CONTENT_TYPES["json"]
             )
+        suffix = path.rstrip("/").rpartition(".")[2].lower()
+        if "." in path and suffix in CONTENT_TYPES:
+            fmt = suffix  # an unknown resource is still answered in the format asked for
         match = _PATH.match(path)
+        if match is None and _RESOURCE_DOT.match(path):
+            raise bad_request(_("Unknown format: use .xml or .json."))
         if match is None:
             raise services.not_found(_("There is no such resource: %(p)s.") % {"p": path[:80]})
         resource, ident, raw_fmt = match.group("resource", "ident", "fmt")
@@ -99,7 +121,9 @@ def endpoint(request, path: str = ""):
             raise services.not_found(_("There is no such resource: %(p)s.") % {"p": path[:80]})
         if resource == "tokens" and ident is None:
             raise services.not_found(_("Give the token in the address."))
-        return _dispatch(request, resource, ident and unquote_to_bytes(ident).decode(), fmt)
+        # ``path`` comes from PATH_INFO, already percent-decoded: decoding it again would
+        # turn a literal "%41" into "A" (and "%FF" into an error).
+        return _dispatch(request, resource, ident, fmt)
     except Open311Error as exc:
         return error_response(fmt, exc.status, exc.errors)
     except UnicodeDecodeError:

@@ -211,6 +211,12 @@ def test_seed_demo_loads_once():
 
     assert Case.objects.values("category").distinct().count() == Category.objects.count()
     assert "operator" in out.getvalue()
+    # The demo Open311 client's key, printed with the logins, is accepted by the API.
+    from cetatea.open311.services import authenticate
+    from cetatea.people.management.commands.seed_demo import DEMO_OPEN311_KEY
+
+    assert DEMO_OPEN311_KEY in out.getvalue()
+    assert authenticate(DEMO_OPEN311_KEY).name
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
 

@@ -32,6 +32,8 @@ from cetatea.core import roles
 
 DEFAULT_PASSWORD = "cetatea-demo-2026"  # noqa: S105  (documented demo password)
 DEMO_MARKER_USERNAME = "operator"
+# The demo Open311 client's key (documented demo value; real keys come from the admin).
+DEMO_OPEN311_KEY = "cetatea-demo-open311-2026"  # noqa: S105
 SITE_URL = "http://127.0.0.1:8000/"
 SEED = 2026
 
@@ -382,6 +384,7 @@ class Command(BaseCommand):
         User = get_user_model()
         if User.objects.filter(username=DEMO_MARKER_USERNAME).exists():
             self.stdout.write("demo data already loaded")
+            self._ensure_open311_client()
             self._print_logins()
             return
         started = time.perf_counter()
@@ -408,6 +411,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo data loaded in {time.perf_counter() - started:.1f} s.")
         )
+        self._ensure_open311_client()
         self._print_logins()
 
     # --- output -------------------------------------------------------------------------------
@@ -429,6 +433,17 @@ class Command(BaseCommand):
                 self.stdout.write(line)
         self.stdout.write(line)
         self.stdout.write(f"Open {SITE_URL}")
+        self.stdout.write(
+            f"Open311 (apps, FixMyStreet): {SITE_URL}open311/v2/ demo api_key {DEMO_OPEN311_KEY}"
+        )
+
+    def _ensure_open311_client(self) -> None:
+        from cetatea.open311.models import ApiClient, hash_key
+
+        ApiClient.objects.get_or_create(
+            key_hash=hash_key(DEMO_OPEN311_KEY),
+            defaults={"name": "Aplicația demo", "key_prefix": DEMO_OPEN311_KEY[:8]},
+        )
 
     # --- staff ----------------------------------------------------------------------------------
 
