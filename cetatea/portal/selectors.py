@@ -69,6 +69,10 @@ def public_cases():
     return Case.objects.filter(publication=Publication.PUBLIC)
 
 
+def _drive(bbox) -> str:
+    return "box" if bbox[2] - bbox[0] < BIG_BOX_DEG else "time"
+
+
 def _filtered(
     bbox, filters: MapFilters, now: dt.datetime | None = None, *, drive: str | None = None
 ):
@@ -83,9 +87,7 @@ def _filtered(
     the status's); PostgreSQL chooses by its own statistics.
     """
     min_lon, min_lat, max_lon, max_lat = bbox
-    if drive is None:
-        drive = "box" if max_lon - min_lon < BIG_BOX_DEG else "time"
-    by_box = drive == "box"
+    by_box = (drive or _drive(bbox)) == "box"
     lat, lon, registered = F("latitude"), F("longitude"), F("registered_at")
     qs = public_cases().alias(
         map_lat=lat if by_box else NoIndex(lat),
@@ -130,23 +132,18 @@ def map_features(
     more than a page of pins: one GROUP BY over integer grid cells, so a response never
     holds more rows than there are cells on the screen.
     """
-    qs = _filtered(bbox, filters)
     if zoom >= CLUSTER_ZOOM:
-        rows = list(
-            qs.order_by("-registered_at", "-id").values(
-                "reference",
-                "latitude",
-                "longitude",
-                "title",
-                "status",
-                "category__code",
-                "category__name_ro",
-                "category__name_en",
-                "registered_at",
-            )[: PIN_PAGE + 1]
-        )
-        if len(rows) <= PIN_PAGE:
-            return MapResult(kind="pins", pins=[_pin(r) for r in rows])
+        # Whether the box holds at most a page of pins: the first PIN_PAGE + 1 matches in
+        # the order of the index read, never sorted (a street holds thousands of cases
+        # over the years); newest first is the time index's own order.
+        qs = _filtered(bbox, filters)
+        qs = qs.order_by() if _drive(bbox) == "box" else qs.order_by("-registered_at", "-id")
+        ids = list(qs.values_list("pk", flat=True)[: PIN_PAGE + 1])
+        if len(ids) <= PIN_PAGE:
+            rows = Case.objects.filter(pk__in=ids).order_by("-registered_at", "-id")
+            fields = ["reference", "latitude", "longitude", "title", "status", "registered_at"]
+            fields += ["category__code", "category__name_ro", "category__name_en"]
+            return MapResult(kind="pins", pins=[_pin(r) for r in rows.values(*fields)])
     level = maprollup.level_for(_cell_size(bbox))
     days = AGES.get(filters.age, AGES[DEFAULT_AGE])
     cells = _rollup_cells(bbox, filters, level, days)
