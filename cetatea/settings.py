@@ -149,6 +149,11 @@ else:
                     "PRAGMA synchronous=NORMAL;"
                     "PRAGMA foreign_keys=ON;"
                     "PRAGMA busy_timeout=20000;"
+                    # Reads of a big file: 64 MB of page cache per connection, the file
+                    # mapped into memory, sorts and groupings in memory.
+                    "PRAGMA cache_size=-65536;"
+                    "PRAGMA mmap_size=1073741824;"
+                    "PRAGMA temp_store=MEMORY;"
                 ),
             },
             "TEST": {"NAME": envstr("CETATEA_SQLITE_TEST_PATH", "") or None},
