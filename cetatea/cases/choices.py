@@ -68,7 +68,7 @@ FIXMYSTREET_STATUS = {
     Status.FIXED: "fixed",
     Status.NOT_RESPONSIBLE: "not_councils_responsibility",
     Status.DUPLICATE: "duplicate",
-    Status.UNABLE_TO_FIX: "unable_to_fix",
+    Status.UNABLE_TO_FIX: "no_further_action",
     Status.WITHDRAWN: "closed",
 }
 

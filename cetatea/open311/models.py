@@ -59,7 +59,8 @@ class ApiSubmission(models.Model):
     case = models.OneToOneField(
         "cases.Case", verbose_name=_("case"), on_delete=models.CASCADE, related_name="open311"
     )
-    token = models.CharField(max_length=40, unique=True, default=secrets.token_urlsafe)
+    # token_urlsafe() gives 43 characters (32 random bytes).
+    token = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe)
     idempotency_key = models.CharField(max_length=200, blank=True)
     content_hash = models.CharField(max_length=64)
     device_id = models.CharField(_("device"), max_length=200, blank=True)

@@ -29,6 +29,9 @@ MAX_RADIUS_M = 20_000
 MAX_IDS = 200
 MAX_MEDIA_URLS = 5
 
+# What services._media_urls accepts: an http(s) address with a host, no space inside
+# (blanks around it are trimmed).
+MEDIA_URL_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]+[^\s]*\s*$"
 ATTRIBUTE_PATTERN = r"^attribute\[[^\[\]]+\](\[\])?$"
 
 
@@ -90,19 +93,24 @@ def _parameters() -> dict:
         "extensions": _query(
             "extensions",
             {"type": "string", "examples": ["true", "false"]},
-            "`true` (in any case; anything else counts as false) adds `title` and `extended_attributes` (detailed status, channel, area, "
-            "supporters, link, photos, public history) to each request.",
+            "`true` (in any case; anything else counts as false) adds `title` and "
+            "`extended_attributes` (detailed status, channel, area, supporters, link, photos, "
+            "public history) to each request.",
         ),
         "page": _query(
             "page",
             {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
             "Page of the results (GeoReport v2 paging extension). When another page "
-            "follows, the answer carries a `Link: <…>; rel=\"next\"` header.",
+            'follows, the answer carries a `Link: <…>; rel="next"` header.',
         ),
         "page_size": _query(
             "page_size",
-            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
-             "default": MAX_PAGE_SIZE},  # fmt: skip
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_PAGE_SIZE,
+                "default": MAX_PAGE_SIZE,
+            },  # fmt: skip
             "Results per page.",
         ),
         "start_date": _query(
@@ -360,9 +368,7 @@ def _schemas() -> dict:
                                 "xml": {"name": "photo"},
                                 "properties": {
                                     "media_url": {"type": "string", "format": "uri"},
-                                    "thumbnail_url": _nullable(
-                                        {"type": "string", "format": "uri"}
-                                    ),
+                                    "thumbnail_url": _nullable({"type": "string", "format": "uri"}),
                                     "title": {"type": "string"},
                                     "width": _nullable({"type": "integer"}),
                                     "height": _nullable({"type": "integer"}),
@@ -501,7 +507,11 @@ def _schemas() -> dict:
                 "media_url": {
                     "type": "array",
                     "maxItems": MAX_MEDIA_URLS,
-                    "items": {"type": "string", "format": "uri", "maxLength": 2000},
+                    "items": {
+                        "type": "string",
+                        "maxLength": 2000,
+                        "pattern": MEDIA_URL_PATTERN,
+                    },
                     "description": "http or https addresses of photos (a field repeated "
                     "for several); they are linked, not downloaded.",
                 },
@@ -694,7 +704,6 @@ def _paths() -> dict:
                 "tags": ["GeoReport v2"],
                 "responses": {
                     "200": {"description": "OK", "content": {XML: {"schema": _ref("Discovery")}}},
-                    **_errors(400),
                 },
             }
         },
@@ -712,9 +721,7 @@ def _paths() -> dict:
             }
         },
         f"{BASE}/discovery.{{format}}": discovery,
-        f"{BASE}/index.{{format}}": {
-            "get": {**discovery["get"], "operationId": "discoveryIndex"}
-        },
+        f"{BASE}/index.{{format}}": {"get": {**discovery["get"], "operationId": "discoveryIndex"}},
         f"{BASE}/services.{{format}}": _get(
             "getServiceList",
             "The services (categories) a request can be filed under",
@@ -752,10 +759,11 @@ def _paths() -> dict:
                         "name": "Idempotency-Key",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "string", "maxLength": 150},
+                        "schema": {"type": "string"},
                         "description": "A key of the client's choosing: the same key again "
                         "(from the same client, at any time) returns the request already "
-                        "filed, with status 200. Without it, the same content again within "
+                        "filed, with status 200 (only the first 150 characters count). "
+                        "Without it, the same content again within "
                         "CETATEA_OPEN311_REPEAT_SECONDS does the same.",
                     },
                 ],
@@ -807,8 +815,13 @@ def _paths() -> dict:
             **_get(
                 "getServiceRequestUpdates",
                 "Public updates of visible requests, oldest first",
-                [_p("start_date"), _p("end_date"), _p("page"), _p("page_size"),
-                 _p("api_key_optional")],  # fmt: skip
+                [
+                    _p("start_date"),
+                    _p("end_date"),
+                    _p("page"),
+                    _p("page_size"),
+                    _p("api_key_optional"),
+                ],  # fmt: skip
                 "RequestUpdates",
                 (400, 403),
                 headers=LINK,
@@ -823,8 +836,10 @@ def _paths() -> dict:
                 "parameters": [_p("format"), _p("jurisdiction_id")],
                 "requestBody": {
                     "required": True,
-                    "content": {FORM: {"schema": _ref("NewUpdate")}, MULTIPART: {
-                        "schema": _ref("NewUpdate")}},  # fmt: skip
+                    "content": {
+                        FORM: {"schema": _ref("NewUpdate")},
+                        MULTIPART: {"schema": _ref("NewUpdate")},
+                    },  # fmt: skip
                 },
                 "responses": {
                     "200": {"description": "Recorded.", "content": _content("PostedUpdates")},

@@ -112,8 +112,17 @@ def _media_urls(params) -> list[str]:
     if len(urls) > MAX_MEDIA_URLS:
         raise bad_request(_("At most %(n)d media_url values.") % {"n": MAX_MEDIA_URLS})
     for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "http://[" (a broken IPv6 address)
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or len(url) > 2000
+            or any(c.isspace() or ord(c) < 32 for c in url)  # urlsplit drops tabs, CR, LF
+        ):
             raise bad_request(_("media_url must be an http or https address."))
     return urls
 
@@ -182,6 +191,11 @@ def submit_request(params, *, client: ApiClient, idempotency_key: str = "") -> S
     email = _field(params, "email")
     phone = _field(params, "phone", limit=50)
     first, last = _field(params, "first_name"), _field(params, "last_name")
+    if len(" ".join(p for p in (first, last) if p)) > MAX_FIELD:  # one name, at most 200
+        raise bad_request(
+            _("first_name and last_name together are longer than %(n)d characters.")
+            % {"n": MAX_FIELD}
+        )
     device_id, account_id = _field(params, "device_id"), _field(params, "account_id")
     title = _field(params, "title", limit=120)
     media_urls = _media_urls(params)
@@ -287,7 +301,7 @@ FMS_TO_STATUS: dict[str, str | None] = {
     "ACTION_SCHEDULED": Status.PLANNED,
     "PLANNED": Status.PLANNED,
     "FIXED": Status.FIXED,
-    "CLOSED": Status.FIXED,
+    "CLOSED": None,  # closed is not fixed: staff decide which closed state it is
     "DUPLICATE": Status.DUPLICATE,
     "NOT_COUNCILS_RESPONSIBILITY": Status.NOT_RESPONSIBLE,
     "NO_FURTHER_ACTION": Status.UNABLE_TO_FIX,
@@ -324,7 +338,8 @@ def post_update(params, *, client: ApiClient, case: Case) -> CaseEvent | ApiUpda
     other update is kept as an internal note for staff. The same ``update_id`` twice is
     refused with 400 "already exists" and changes nothing.
     """
-    update_id = _field(params, "update_id")
+    # 150: the id is kept in the interaction's external id (200) after a short prefix.
+    update_id = _field(params, "update_id", limit=150)
     status = _field(params, "status", limit=40)
     description = _field(params, "description", limit=4000)
     missing = [

@@ -55,14 +55,21 @@ def lamp(catalog):
     )
     Q = CategoryQuestion.Datatype
     CategoryQuestion.objects.create(
-        category=category, code="pole", label_ro="Numărul stâlpului", datatype=Q.STRING,
-        required=True, sort_order=1,
+        category=category,
+        code="pole",
+        label_ro="Numărul stâlpului",
+        datatype=Q.STRING,
+        required=True,
+        sort_order=1,
     )
     CategoryQuestion.objects.create(
         category=category, code="details", label_ro="Detalii", datatype=Q.TEXT, sort_order=2
     )
     CategoryQuestion.objects.create(
-        category=category, code="lamps", label_ro="Câte becuri", datatype=Q.NUMBER,
+        category=category,
+        code="lamps",
+        label_ro="Câte becuri",
+        datatype=Q.NUMBER,
         sort_order=3,
     )
     CategoryQuestion.objects.create(

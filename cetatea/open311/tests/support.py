@@ -18,7 +18,14 @@ CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; ch
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>'
 W3C = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$")
 # Where the community schemas (open311/schema-validation) are kept; not in the repository.
-SCHEMAS = Path(os.environ.get("CETATEA_OPEN311_SCHEMAS", "/work/shared/open311-schemas"))
+# The community schemas: $CETATEA_OPEN311_SCHEMAS, else the team's shared folder beside
+# the checkout, else where it lives on the team's machines.
+_CANDIDATES = [
+    os.environ.get("CETATEA_OPEN311_SCHEMAS", ""),
+    str(Path(__file__).resolve().parents[3].parent / "shared" / "open311-schemas"),
+    "/work/shared/open311-schemas",
+]
+SCHEMAS = next((Path(c) for c in _CANDIDATES if c and Path(c).is_dir()), Path(_CANDIDATES[-1]))
 
 # XML elements that hold a list (the JSON has an array there).
 LISTS = {
@@ -49,6 +56,10 @@ def post_form(client, path: str, data, **extra):
         content_type="application/x-www-form-urlencoded",
         **extra,
     )
+
+
+def xml_root(body: bytes) -> ET.Element:
+    return ET.fromstring(body)  # noqa: S314 - the answer of our own server, in a test
 
 
 def _from_xml(element: ET.Element):
@@ -83,7 +94,7 @@ def parse(response, fmt: str, *, root: str | None = None):
     if fmt == "json":
         return json.loads(body.decode("utf-8"))
     assert body.startswith(XML_DECLARATION + b"\n"), body[:60]
-    element = ET.fromstring(body)
+    element = xml_root(body)
     if root is not None:
         assert element.tag == root, element.tag
     return _from_xml(element)

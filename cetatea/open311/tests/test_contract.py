@@ -199,7 +199,9 @@ def test_requests_default_to_the_public_cases_of_the_last_90_days(client, cases)
         assert isinstance(item["lat"], float) and isinstance(item["long"], float)
         assert W3C.match(item["requested_datetime"]) and W3C.match(item["updated_datetime"])
         assert item["requested_datetime"].endswith(("+02:00", "+03:00"))  # the city's time
-    a, b, c = (next(i for i in data if i["service_request_id"] == cases[k].reference) for k in "abc")
+    a, b, c = (
+        next(i for i in data if i["service_request_id"] == cases[k].reference) for k in "abc"
+    )
     assert a["status"] == "open" and c["status"] == "closed" and b["status"] == "open"
     assert (a["lat"], a["long"]) == INSIDE and (b["lat"], b["long"]) == INSIDE_EAST
     assert a["service_code"] == "POTHOLE" and a["service_name"] == "Gropi"
@@ -263,7 +265,9 @@ def test_filter_by_dates_on_the_requested_datetime(client, cases):
     assert listed(client, start_date=start) == [cases["old"].reference]  # 90 days on
     # end_date alone: the 90 days before it
     assert listed(client, end_date=end) == [cases["old"].reference]
-    utc = (timezone.now() + dt.timedelta(minutes=1)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = (
+        (timezone.now() + dt.timedelta(minutes=1)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
     assert len(listed(client, end_date=utc)) == 3
 
 
@@ -309,7 +313,10 @@ def test_extensions_show_channel_photos_and_public_notes(client, cases, personas
         height=600,
     )
     Photo.objects.create(
-        case=a, original="cases/a/private.jpg", full="photos/a/private.jpg", is_public=False,
+        case=a,
+        original="cases/a/private.jpg",
+        full="photos/a/private.jpg",
+        is_public=False,
         status=PhotoStatus.READY,
     )
     case_add_note(case_id=a.pk, text="Revenim mâine.", actor=personas["staff"], public=True)
@@ -429,3 +436,24 @@ def test_format_suffix_is_not_case_sensitive_and_head_works(client, catalog):
     assert client.get(BASE + "services.JSON")["Content-Type"] == CONTENT_TYPES["json"]
     head = client.head(url("services", "xml"))
     assert head.status_code == 200 and head["Content-Type"] == CONTENT_TYPES["xml"]
+
+
+def test_the_schemas_catch_what_they_should():
+    """The schema checks above are not vacuous: the faults other servers make fail them."""
+    from cetatea.open311.tests.support import schema_validator
+
+    services = schema_validator("services")
+    good = {"service_code": "A", "service_name": "A", "metadata": False, "type": "realtime"}
+    assert services.is_valid([good])
+    assert not services.is_valid([{**good, "metadata": "false"}])  # FixMyStreet's own fault
+    requests = schema_validator("requests")
+    item = {
+        "service_request_id": "AB-2026-000001",
+        "status": "open",
+        "service_code": "POTHOLE",
+        "requested_datetime": "2026-11-30T10:00:00+02:00",
+    }
+    assert requests.is_valid([item])
+    assert not requests.is_valid([{**item, "service_request_id": 1}])
+    assert not requests.is_valid([{**item, "lat": "46.07"}])
+    assert not requests.is_valid([{**item, "status": "fixed"}])

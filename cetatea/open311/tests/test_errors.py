@@ -77,6 +77,9 @@ POST_ERRORS = {
     "bad e-mail": (400, {"email": "not an address"}),
     "bad phone": (400, {"phone": "abc"}),
     "first_name too long": (400, {"first_name": "N" * 201}),
+    "the whole name too long": (400, {"first_name": "N" * 150, "last_name": "P" * 150}),
+    "title too long": (400, {"title": "T" * 121}),
+    "idempotency-like device_id too long": (400, {"device_id": "d" * 201}),
     "malformed attribute": (400, {"attribute[a][b]": "1"}),
 }
 
@@ -315,6 +318,8 @@ UPDATE_ERRORS = {
     "no description": (400, {"description": None}),
     "no updated_datetime": (400, {"updated_datetime": None}),
     "lower-case status": (400, {"status": "fixed"}),
+    "update_id too long": (400, {"update_id": "u" * 201}),
+    "update_id long for the log": (400, {"update_id": "u" * 199}),
     "unknown status": (400, {"status": "SOLVED"}),
     "datetime without zone": (400, {"updated_datetime": "2026-05-01T10:00:00"}),
     "datetime in the future": (
@@ -329,7 +334,9 @@ UPDATE_ERRORS = {
 def test_bad_updates_are_refused(client, filed, fms, fmt, name):
     status, changes = UPDATE_ERRORS[name]
     before = (CaseEvent.objects.count(), ApiUpdate.objects.count())
-    response = post_form(client, url("servicerequestupdates", fmt), update(fms.key, filed, **changes))
+    response = post_form(
+        client, url("servicerequestupdates", fmt), update(fms.key, filed, **changes)
+    )
     errors(response, fmt, status)
     assert (CaseEvent.objects.count(), ApiUpdate.objects.count()) == before
     assert Case.objects.get(pk=filed.pk).status == "new"
@@ -352,9 +359,7 @@ def test_a_repeated_update_id_already_exists(client, filed, fms, fmt):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_updates_to_a_private_case_of_another_client(client, lamp, fms, other_app, fmt):
     private = make_case(category="POTHOLE", latitude=INSIDE[0], longitude=INSIDE[1])
-    response = post_form(
-        client, url("servicerequestupdates", fmt), update(other_app.key, private)
-    )
+    response = post_form(client, url("servicerequestupdates", fmt), update(other_app.key, private))
     errors(response, fmt, 404)
     assert not ApiUpdate.objects.exists()
 

@@ -24,7 +24,9 @@ import jsonschema
 import pytest
 import schemathesis
 import schemathesis.specs.openapi.checks
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 
@@ -44,39 +46,35 @@ _now = timezone.localtime().replace(microsecond=0)
 RECENT = [(_now - dt.timedelta(days=d)).isoformat() for d in (0, 1, 30)]
 
 
-def _seed(schema: dict, values: list) -> dict:
-    """``schema``, or one of ``values``: the fuzzer tries both."""
-    return {"anyOf": [{"enum": values}, schema]}
-
-
 def _seeded() -> dict:
+    """The document, with values the fixture knows put where the fuzzer would otherwise
+    almost never reach a success (random service codes, references and tokens are all
+    404s, random dates mostly span more than 90 days). Each list also has a value that
+    is not found; negative cases still stray from them."""
     doc = copy.deepcopy(DOCUMENT)
     paths, schemas = doc["paths"], doc["components"]["schemas"]
     params = doc["components"]["parameters"]
     new = schemas["NewRequest"]["properties"]
-    new["service_code"] = _seed(new["service_code"], CODES)
-    new["lat"] = _seed(new["lat"], [INSIDE[0], 46.065])
-    new["long"] = _seed(new["long"], [INSIDE[1], 23.575])
+    new["service_code"] = {"type": "string", "enum": [*CODES, "NOPE"]}
+    # Points in and around the city: most fall inside it.
+    new["lat"] = {"type": "number", "enum": [46.061, INSIDE[0], 46.0789, 46.2]}
+    new["long"] = {"type": "number", "enum": [23.5612, INSIDE[1], 23.59, 23.7]}
     new["address_id"] = {"type": "string", "maxLength": 0}  # else it mostly hides 'lat'
     update = schemas["NewUpdate"]["properties"]
-    update["service_request_id"] = _seed(update["service_request_id"], REFERENCES)
-    update["updated_datetime"] = _seed(update["updated_datetime"], RECENT)
+    update["service_request_id"] = {"type": "string", "enum": [*REFERENCES, "AB-1999-000001"]}
+    update["updated_datetime"] = {"type": "string", "enum": RECENT}
     for name in ("start_date", "end_date"):
-        params[name]["schema"] = _seed(params[name]["schema"], RECENT)
+        params[name]["schema"] = {"type": "string", "enum": RECENT}
 
     def path_param(path: str, name: str, values: list) -> None:
         for param in paths[path]["get"]["parameters"]:
             if param.get("name") == name:
-                param["schema"] = _seed(param["schema"], values)
+                param["schema"] = {"type": "string", "enum": values}
 
-    path_param("/open311/v2/services/{service_code}.{format}", "service_code", CODES)
+    path_param("/open311/v2/services/{service_code}.{format}", "service_code", [*CODES, "NOPE"])
     path_param("/open311/v2/requests/{service_request_id}.{format}", "service_request_id",
-               REFERENCES)  # fmt: skip
-    path_param("/open311/v2/tokens/{token}.{format}", "token", [TOKEN])
-    for param in paths["/open311/v2/requests.{format}"]["get"]["parameters"]:
-        if param.get("name") in ("lat", "long"):
-            param["schema"] = _seed(param["schema"], [INSIDE[0] if param["name"] == "lat"
-                                                      else INSIDE[1]])  # fmt: skip
+               [*REFERENCES, "AB-1999-000001", "ab2026000001"])  # fmt: skip
+    path_param("/open311/v2/tokens/{token}.{format}", "token", [TOKEN, "no-such-token"])
     return doc
 
 
@@ -112,7 +110,15 @@ def world(db, catalog):
     case_change_status(case_id=cases[1].pk, status=Status.FIXED, actor=None, text="Reparat.")
     case_add_note(case_id=cases[2].pk, text="Venim mâine.", actor=None, public=True)
     ApiSubmission.objects.create(client=client, case=cases[0], token=TOKEN, content_hash="0" * 64)
-    return {"key": key, "cases": cases}
+    # As Django's test client does: the end of a request must not close the connection
+    # that holds the test's transaction (PostgreSQL would lose it).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield {"key": key, "cases": cases}
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 # --- checks of our own ---------------------------------------------------------------------
@@ -185,14 +191,14 @@ def open311_conformance(ctx, response, case):
         errors = (
             response.json()
             if content_type.startswith("application/json")
-            else [int(e.findtext("code")) for e in ET.fromstring(body)]
+            else [int(e.findtext("code")) for e in ET.fromstring(body)]  # noqa: S314 - our answer
         )
         codes = [e["code"] if isinstance(e, dict) else e for e in errors]
         assert 500 not in codes, f"the service failed: {body[:300]!r}"
     if content_type.startswith("text/xml"):
         text = response.content.decode("utf-8")
         assert text.startswith('<?xml version="1.0" encoding="utf-8"?>\n'), text[:60]
-        root = ET.fromstring(response.content)
+        root = ET.fromstring(response.content)  # noqa: S314 - our own answer
         schema = _resolve(documented["content"]["text/xml"]["schema"])
         assert root.tag == schema["xml"]["name"], (root.tag, schema["xml"])
         value = _from_xml(root, schema)
@@ -221,7 +227,7 @@ EXCLUDED = [
 
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     database=None,
@@ -242,7 +248,9 @@ def test_open311_conforms_to_its_openapi_document(case, world):
         if len(str(case.query["api_key"])) % 3:
             case.query["api_key"] = key
     excluded = list(EXCLUDED)
-    if (case.query or {}).get("service_request_id") and case.method == "GET":
-        # The spec: a list of ids overrides every other argument, even a malformed one.
+    if case.method == "POST" or (case.query or {}).get("service_request_id"):
+        # A form field is text: a number, an object or a list "of the wrong type" reaches
+        # the server as valid text. And the spec: a list of ids overrides every other
+        # argument of GET requests, even a malformed one.
         excluded.append(schemathesis.checks.negative_data_rejection)
     case.call_and_validate(additional_checks=[open311_conformance], excluded_checks=excluded)
