@@ -209,15 +209,23 @@ def _photos(case: Case) -> list[dict]:
             "height": p.height,
             "created_at": w3c(p.created_at),
         }
-        for p in Photo.objects.filter(case=case, is_public=True, status=PhotoStatus.READY)[:10]
+        for p in _public_photos(case)
     ]
+
+
+def _public_photos(case: Case) -> list:
+    prefetched = getattr(case, "o311_photos", None)  # a page of requests: see _with_extensions
+    if prefetched is not None:
+        return prefetched[:10]
+    return list(Photo.objects.filter(case=case, is_public=True, status=PhotoStatus.READY)[:10])
 
 
 def _notes(case: Case) -> list[dict]:
     from cetatea.portal.selectors import public_history
 
     notes = []
-    for event in public_history(case):
+    prefetched = getattr(case, "o311_notes", None)  # a page of requests: see _with_extensions
+    for event in public_history(case) if prefetched is None else prefetched[:200]:
         moderation = getattr(event, "moderation", None)
         text = moderation.text if moderation is not None and moderation.text else event.text
         notes.append(
@@ -303,9 +311,29 @@ def request_list(params, *, client: ApiClient | None = None) -> tuple[list[dict]
     else:
         qs = _filtered(qs, params)
     qs = _with_request_fields(qs).order_by("-registered_at", "-id")
+    if extensions:
+        qs = _with_extensions(qs)
     offset = (page - 1) * size
     rows = list(qs[offset : offset + size + 1])
     return [request_dict(c, extensions=extensions) for c in rows[:size]], len(rows) > size
+
+
+def _with_extensions(qs):
+    """What ``extensions=true`` adds for a whole page in two more statements, not three
+    per request: the area by join, the public photos and the public history (the same
+    rows as ``_photos`` and ``portal.selectors.public_history``)."""
+    history = (
+        CaseEvent.objects.filter(is_public=True)
+        .exclude(kind=EventKind.INTERNAL_NOTE)
+        .exclude(moderation__hidden=True)
+        .select_related("moderation")
+        .order_by("created_at", "id")
+    )
+    photos = Photo.objects.filter(is_public=True, status=PhotoStatus.READY)
+    return qs.select_related("area").prefetch_related(
+        Prefetch("photos", queryset=photos, to_attr="o311_photos"),
+        Prefetch("events", queryset=history, to_attr="o311_notes"),
+    )
 
 
 def _filtered(qs, params):

@@ -331,6 +331,11 @@ def parse_datetime(raw: str, name: str) -> dt.datetime:
     return parsed
 
 
+def _already_exists(update_id: str) -> Open311Error:
+    # Not translated: FixMyStreet reads "already exists" to know its update arrived before.
+    return bad_request(f"Update {update_id} already exists.")
+
+
 def post_update(params, *, client: ApiClient, case: Case) -> CaseEvent | ApiUpdate:
     """Record an update a client sends for a request (POST servicerequestupdates).
 
@@ -365,7 +370,7 @@ def post_update(params, *, client: ApiClient, case: Case) -> CaseEvent | ApiUpda
     if when > timezone.now() + dt.timedelta(minutes=5):
         raise bad_request(_("updated_datetime is in the future."))
     if ApiUpdate.objects.filter(client=client, update_id=update_id).exists():
-        raise bad_request(_("Update %(id)s already exists.") % {"id": update_id}, code="400")
+        raise _already_exists(update_id)
     wanted = FMS_TO_STATUS[status]
     if wanted == Status.REOPENED and case.status not in CLOSED_STATUSES:
         wanted = None
@@ -405,7 +410,7 @@ def post_update(params, *, client: ApiClient, case: Case) -> CaseEvent | ApiUpda
                 external_id=f"o311u:{client.pk}:{update_id}",
             )
     except IntegrityError:
-        raise bad_request(_("Update %(id)s already exists.") % {"id": update_id}) from None
+        raise _already_exists(update_id) from None
     except ValidationError as exc:
         raise bad_request(" ".join(exc.messages)) from None
     return record

@@ -385,7 +385,7 @@ def test_admin_shows_a_new_key_once_and_stores_its_hash(client, catalog, root):
     assert response.status_code == 200
     shown = [str(m) for m in response.context["messages"]]
     [message] = [m for m in shown if "api_key" in m]
-    key = re.search(r"is (\S+) —", message).group(1)
+    key = re.search(r" (\S+) —", message).group(1)
     app = ApiClient.objects.get(name="Aplicația Alba")
     assert app.key_hash == hash_key(key) and key.startswith(app.key_prefix)
     stored = ApiClient.objects.filter(pk=app.pk).values().get()
@@ -420,7 +420,7 @@ def test_admin_issue_new_key_action(client, catalog, root, fms):
         follow=True,
     )
     [message] = [str(m) for m in response.context["messages"] if "api_key" in str(m)]
-    new_key = re.search(r"is (\S+) —", message).group(1)
+    new_key = re.search(r" (\S+) —", message).group(1)
     assert new_key != fms.key
     errors(post_form(client, url("requests", "json"), report(fms.key)), "json", 403)
     filed_id(post_form(client, url("requests", "json"), report(new_key)), "json")
