@@ -13,6 +13,8 @@ as in ``bench/run.py``) a child process with the right environment:
    * ``GET /open311/v2/requests.json?page_size=100``: the default window (the last 90
      days), newest first, the first page of 100;
    * ``GET /open311/v2/requests/{id}.xml``: a random public case each call;
+   * for information (no target), the first list with ``extensions=true`` (the area, the
+     photos and the public history of each request);
 
    reports median, p95, p99, the SQL statements per call and the query plans (EXPLAIN;
    PostgreSQL ``EXPLAIN (ANALYZE, BUFFERS)``) of the slowest call of each row;
@@ -70,10 +72,12 @@ TARGET_MS = 30.0
 LIST_PATH = "/open311/v2/requests.json?page_size=100"
 DETAIL_PATH = "/open311/v2/requests/{ref}.xml"
 POST_PATH = "/open311/v2/requests.xml"
-ROWS = [
-    ("list", "GET requests.json?page_size=100 (90 days)"),
-    ("get", "GET requests/{id}.xml (random public case)"),
+ROWS = [  # key, label, whether the p95 target applies
+    ("list", "GET requests.json?page_size=100 (90 days)", True),
+    ("get", "GET requests/{id}.xml (random public case)", True),
+    ("ext", "GET requests.json?page_size=100&extensions=true", False),
 ]
+EXT_PATH = LIST_PATH + "&extensions=true"
 LOAD_ROWS = [
     ("list", "GET requests.json?page_size=100"),
     ("get", "GET requests/{id}.xml"),
@@ -150,7 +154,8 @@ def markdown_server(runs: list[dict]) -> str:
                 lines.append(
                     f"| {m['label']} | {r['request_label']} | {r['calls']} | "
                     f"{r['median_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
-                    f"{_queries(r)} | {r['returned']} | {_verdict(r['ok'])} |"
+                    f"{_queries(r)} | {r['returned']} | "
+                    f"{_verdict(r['ok']) if r['target_ms'] else 'information'} |"
                 )
     return "\n".join(lines)
 
@@ -218,7 +223,7 @@ def parent(args) -> None:
         for run in runs
         for m in run.get("server", [])
         for r in m["rows"]
-        if not r["ok"]
+        if r["target_ms"] and not r["ok"]
     ]
     if missed:
         print(f"p95 target of {TARGET_MS:g} ms missed: {', '.join(missed)}")
@@ -258,9 +263,10 @@ def measure_server(label: str, iterations: int, seed: int) -> dict:
     paths = {
         "list": [LIST_PATH] * (iterations + 20),
         "get": [DETAIL_PATH.format(ref=r) for r in refs],
+        "ext": [EXT_PATH] * (iterations + 20),
     }
     rows = []
-    for key, request_label in ROWS:
+    for key, request_label, targeted in ROWS:
 
         def call(path, where=key):
             response = client.get(path)
@@ -276,7 +282,7 @@ def measure_server(label: str, iterations: int, seed: int) -> dict:
         for path in measured:
             response = call(path)
             timings.append(client.elapsed_ms)
-            if key == "list":
+            if key in ("list", "ext"):
                 returned.append(len(json.loads(response.content)))
             else:
                 returned.append(response.content.count(b"<request>"))
@@ -291,7 +297,7 @@ def measure_server(label: str, iterations: int, seed: int) -> dict:
         statements = [{"sql": q["sql"], "plan": explain(q["sql"])} for q in ctx.captured_queries]
         timings_sorted = sorted(timings)
         p95 = percentile(timings_sorted, 0.95)
-        if key == "list":
+        if key in ("list", "ext"):
             shown = f"{statistics.median(returned):.0f} requests, {len(response.content):,} B"
         else:
             shown = f"1 request, {len(response.content):,} B"
@@ -307,8 +313,8 @@ def measure_server(label: str, iterations: int, seed: int) -> dict:
             "queries_max": max(counts),
             "returned": shown,
             "calls": len(timings),
-            "target_ms": TARGET_MS,
-            "ok": p95 < TARGET_MS,
+            "target_ms": TARGET_MS if targeted else None,
+            "ok": p95 < TARGET_MS or not targeted,
             "slowest_path": slowest,
             "slowest_statements": statements,
         }
