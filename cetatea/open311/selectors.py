@@ -26,7 +26,7 @@ from cetatea.cases.selectors import normalize_reference
 from cetatea.catalog.models import Category, CategoryQuestion
 from cetatea.core.db import NoIndex, filter_unindexed
 from cetatea.open311.models import ApiClient, ApiSubmission
-from cetatea.open311.services import bad_request, not_found, parse_datetime
+from cetatea.open311.services import bad_request, not_found, parse_datetime, parse_float
 
 DEFAULT_WINDOW = dt.timedelta(days=90)
 MAX_PAGE_SIZE = 1000
@@ -255,19 +255,6 @@ def _int(params, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def _float(params, name: str) -> float | None:
-    raw = (params.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise bad_request(_("%(name)s is not a number.") % {"name": name}) from None
-    if not math.isfinite(value):
-        raise bad_request(_("%(name)s is not a number.") % {"name": name})
-    return value
-
-
 def _window(params, *, default_days: dt.timedelta = DEFAULT_WINDOW):
     start_raw, end_raw = (
         (params.get("start_date") or "").strip(),
@@ -373,7 +360,7 @@ def _filtered(qs, params):
             longitude__gte=min_lon,
             longitude__lte=max_lon,
         )
-    lat, lon = _float(params, "lat"), _float(params, "long")
+    lat, lon = parse_float(params, "lat"), parse_float(params, "long")
     radius = (params.get("radius") or "").strip()
     if lat is not None or lon is not None or radius:
         if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):

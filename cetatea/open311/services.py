@@ -94,7 +94,8 @@ def _field(params, name: str, *, limit: int = MAX_FIELD) -> str:
     return value
 
 
-def _coordinate(params, name: str) -> float | None:
+def parse_float(params, name: str) -> float | None:
+    """An optional finite number, or a 400."""
     raw = (params.get(name) or "").strip()
     if not raw:
         return None
@@ -152,7 +153,7 @@ def _content_hash(params) -> str:
 
 
 def _locate(params) -> tuple[float | None, float | None, str]:
-    lat, lon = _coordinate(params, "lat"), _coordinate(params, "long")
+    lat, lon = parse_float(params, "lat"), parse_float(params, "long")
     address = _field(params, "address_string", limit=300)
     address_id = _field(params, "address_id")
     if (lat is None) != (lon is None):
