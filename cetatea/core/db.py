@@ -37,3 +37,22 @@ def filter_unindexed(queryset, **lookups):
         aliases[name] = NoIndex(F(column))
         filters[f"{name}__{operator}" if operator else name] = value
     return queryset.alias(**aliases).filter(**filters)
+
+
+class IntegerPart(Func):
+    """The integer part of a number, truncated toward zero like Python's ``int()``.
+
+    ``CAST(x AS INTEGER)`` truncates on SQLite but rounds to the nearest on PostgreSQL,
+    so a grid cell computed in SQL would differ from one computed in Python."""
+
+    template = "CAST(%(expressions)s AS INTEGER)"
+    arity = 1
+
+    def __init__(self, expression, **extra):
+        from django.db.models import IntegerField
+
+        super().__init__(expression, output_field=IntegerField(), **extra)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = "CAST(TRUNC(%(expressions)s) AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)

@@ -8,8 +8,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, IntegerField, Q, Sum
-from django.db.models.functions import Cast
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,7 +24,7 @@ from cetatea.cases.choices import (
 )
 from cetatea.cases.models import Case, CaseEvent, MapCell, Photo
 from cetatea.catalog.models import Area, Category
-from cetatea.core.db import NoIndex, filter_unindexed
+from cetatea.core.db import IntegerPart, NoIndex, filter_unindexed
 
 EARTH_RADIUS_M = 6_371_000
 PIN_PAGE = 100  # at most this many pins per response
@@ -165,8 +164,8 @@ def _live_cells(qs, level: int) -> dict:
     size = 2.0**-level
     rows = (
         qs.annotate(
-            cx=Cast(F("longitude") / size, IntegerField()),
-            cy=Cast(F("latitude") / size, IntegerField()),
+            cx=IntegerPart(F("longitude") / size),
+            cy=IntegerPart(F("latitude") / size),
         )
         .values("cx", "cy")
         .annotate(
