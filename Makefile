@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv run test lint fmt typecheck bench ci check browser-deps
+.PHONY: venv run test lint fmt typecheck bench ci check browser-deps mail-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ check: venv
 browser-deps:
 	@bash scripts/browser-deps.sh
 
-test: venv check browser-deps
+# Debian's Dovecot for the e-mail-in tests (installed when root; they skip without it).
+mail-deps:
+	@bash scripts/mail-deps.sh
+
+test: venv check browser-deps mail-deps
 	$(BIN)/pytest -p no:cacheprovider -n 2
 
 lint: venv
@@ -45,6 +49,8 @@ bench: venv
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/map.py
 	$(BIN)/python bench/open311.py --load
+	$(BIN)/python bench/cti.py
+	$(BIN)/python bench/console_queue.py
 
 ci:
 	bash .ci/run

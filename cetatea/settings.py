@@ -95,6 +95,11 @@ INSTALLED_APPS = [
     "cetatea.cases",
     "cetatea.portal",
     "cetatea.open311",
+    "cetatea.notify",
+    "cetatea.telephony",
+    "cetatea.console",
+    "cetatea.inbox",
+    "cetatea.intake",
 ]
 
 MIDDLEWARE = [
@@ -306,3 +311,35 @@ CETATEA_OPEN311_KEY_SERVICE = envstr(
     "CETATEA_OPEN311_KEY_SERVICE", "Ask the city hall's IT service for an api_key."
 )
 CETATEA_OPEN311_ENDPOINT_TYPE = envstr("CETATEA_OPEN311_ENDPOINT_TYPE", "production")
+
+# Call centre (docs/telephony.md): the token in the PBX's CTI URL, /api/v1/cti/<token>.
+# Empty (the default) turns the endpoint off: every event is refused.
+CETATEA_CTI_TOKEN = envstr("CETATEA_CTI_TOKEN")
+
+# Notifications to citizens (cetatea.notify, docs/notifications.md): e-mail through the
+# EMAIL_* settings above, SMS through a gateway backend chosen by dotted path.
+CETATEA_SMS_BACKEND = envstr("CETATEA_SMS_BACKEND", "cetatea.notify.sms.LoggingBackend")
+CETATEA_SMS_FROM = envstr("CETATEA_SMS_FROM")
+CETATEA_SMS_TIMEOUT = envint("CETATEA_SMS_TIMEOUT", "10")
+CETATEA_TWILIO_ACCOUNT_SID = envstr("CETATEA_TWILIO_ACCOUNT_SID")
+CETATEA_TWILIO_AUTH_TOKEN = envstr("CETATEA_TWILIO_AUTH_TOKEN")
+CETATEA_TWILIO_BASE_URL = envstr("CETATEA_TWILIO_BASE_URL", "https://api.twilio.com")
+# A message is tried this many times, the n-th retry after RETRY_SECONDS * 4^(n-1).
+CETATEA_NOTIFY_MAX_ATTEMPTS = envint("CETATEA_NOTIFY_MAX_ATTEMPTS", "5")
+CETATEA_NOTIFY_RETRY_SECONDS = envint("CETATEA_NOTIFY_RETRY_SECONDS", "60")
+
+# --- E-mail in (cetatea.inbox, docs/email.md) -------------------------------------------------
+# The mailbox ``manage.py fetch_mail`` reads; empty host: not configured.
+CETATEA_IMAP_HOST = envstr("CETATEA_IMAP_HOST")
+CETATEA_IMAP_SSL = envbool("CETATEA_IMAP_SSL", "true")
+CETATEA_IMAP_PORT = envint("CETATEA_IMAP_PORT", "993" if CETATEA_IMAP_SSL else "143")
+CETATEA_IMAP_USER = envstr("CETATEA_IMAP_USER")
+CETATEA_IMAP_PASSWORD = envstr("CETATEA_IMAP_PASSWORD")
+CETATEA_IMAP_FOLDER = envstr("CETATEA_IMAP_FOLDER", "INBOX")
+# After a message is stored: "seen" (mark read), "move" (to CETATEA_IMAP_MOVE_TO), "delete".
+CETATEA_IMAP_AFTER = envstr("CETATEA_IMAP_AFTER", "seen")
+CETATEA_IMAP_MOVE_TO = envstr("CETATEA_IMAP_MOVE_TO", "Processed")
+CETATEA_IMAP_BATCH = envint("CETATEA_IMAP_BATCH", "200")
+# Category of a case opened by an e-mail (a catalogue code), and the largest message taken.
+CETATEA_INBOX_CATEGORY = envstr("CETATEA_INBOX_CATEGORY", "OTHER")
+CETATEA_INBOX_MAX_BYTES = envint("CETATEA_INBOX_MAX_BYTES", str(64 * 1024 * 1024))

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from cetatea.core.views import healthz
 from cetatea.open311 import views as open311_views
+from cetatea.telephony import views as telephony_views
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -16,7 +17,13 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # [\s\S], not ".": a path with a newline in it is still the interface's (never a page).
     re_path(r"^open311/v2(?P<path>/[\s\S]*)?\Z", open311_views.endpoint, name="open311"),
+    # The PBX's CTI events, at the path of Zammad's generic CTI API (docs/telephony.md).
+    re_path(r"^api/v1/cti/(?P<token>[^/]+)/?\Z", telephony_views.cti_endpoint, name="cti"),
     path("staff/people/", include("cetatea.people.urls")),
+    path("staff/notifications/", include("cetatea.notify.urls")),
+    path("staff/calls/", include("cetatea.telephony.urls")),
+    path("staff/", include("cetatea.intake.urls")),  # staff/intake/, staff/field/
+    path("staff/", include("cetatea.console.urls")),
     path("staff/", RedirectView.as_view(pattern_name="people:search", permanent=False)),
     path("", include("cetatea.portal.urls")),
 ]

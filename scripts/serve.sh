@@ -7,7 +7,13 @@ BIN=.venv/bin
 $BIN/python manage.py db_worker --queue-name '*' &
 WORKER=$!
 # Periodic jobs are management commands; here a loop stands in for the system's timer.
-( while sleep 60; do $BIN/python manage.py send_alerts >/dev/null || true; done ) &
+( n=0; while sleep 60; do
+    $BIN/python manage.py send_alerts >/dev/null || true
+    # Notifications whose attempt is due (retries with backoff; safe to run twice).
+    $BIN/python manage.py retry_notifications >/dev/null || true
+    # Escalations every 5 minutes (idempotent: a case and level is escalated once).
+    n=$((n + 1)); if [ $((n % 5)) -eq 0 ]; then $BIN/python manage.py escalate_cases >/dev/null || true; fi
+  done ) &
 TIMER=$!
 trap 'kill $WORKER $TIMER 2>/dev/null || true' EXIT INT TERM
 $BIN/python manage.py runserver "${CETATEA_BIND:-127.0.0.1:8000}"

@@ -142,6 +142,14 @@ class Case(models.Model):
             models.Index(fields=["requester", "-registered_at"], name="case_requester_idx"),
             models.Index(fields=["department", "status", "due_at"], name="case_queue_idx"),
             models.Index(fields=["status", "due_at"], name="case_status_due_idx"),
+            # The console's queue sorted by registration or priority, and "assigned to me".
+            models.Index(
+                fields=["department", "status", "-registered_at", "-id"], name="case_queue_new_idx"
+            ),
+            models.Index(
+                fields=["department", "status", "-priority", "due_at"], name="case_queue_prio_idx"
+            ),
+            models.Index(fields=["assignee", "status", "due_at"], name="case_assignee_idx"),
             # The public map (portal.selectors): a small box is read through the box index,
             # a big one newest first; each also holds the columns the other condition and
             # the clusters test, so most rows are rejected without reading the table.

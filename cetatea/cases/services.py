@@ -37,6 +37,7 @@ from cetatea.catalog.selectors import category_route
 from cetatea.core import workdays
 from cetatea.core.identifiers import normalize_email_address, normalize_phone
 from cetatea.core.sequences import next_number
+from cetatea.notify import services as notify
 from cetatea.people.models import Person
 
 MAX_TITLE = 200
@@ -220,6 +221,7 @@ def case_create(
                 summary=(interaction_summary or title)[:2000],
                 external_id=external_id[:200],
             )
+            notify.notify_case_created(case=case, handler=handler)  # sent after commit
     except IntegrityError:
         # A concurrent identical submit won the race on the external id: return its case.
         if external_id:
@@ -290,7 +292,7 @@ def case_change_status(
         with maprollup.track(case):
             case.status = status
             case.save(update_fields=fields)
-        CaseEvent.objects.create(
+        event = CaseEvent.objects.create(
             case=case,
             kind=EventKind.STATUS,
             actor=actor,
@@ -301,6 +303,7 @@ def case_change_status(
             is_public=public,
             created_at=now,
         )
+        notify.notify_case_event(event=event, handler=handler, backdated=at is not None)
     return case
 
 
@@ -375,7 +378,7 @@ def case_add_note(
         raise ValidationError(_("The text is empty."))
     with transaction.atomic():
         case = _locked(case_id)
-        return CaseEvent.objects.create(
+        event = CaseEvent.objects.create(
             case=case,
             kind=EventKind.PUBLIC_REPLY if public else EventKind.INTERNAL_NOTE,
             actor=actor,
@@ -383,6 +386,8 @@ def case_add_note(
             is_public=public,
             created_at=_event_time(case, at),
         )
+        notify.notify_case_event(event=event, backdated=at is not None)
+        return event
 
 
 def case_assign(
@@ -453,7 +458,9 @@ def interaction_log(
         "duration_seconds": duration_seconds,
     }
     if external_id:
-        interaction, _created = Interaction.objects.get_or_create(
+        # exclude(""): the condition of the partial unique index, written out so that
+        # SQLite reads the index instead of scanning every interaction.
+        interaction, _created = Interaction.objects.exclude(external_id="").get_or_create(
             channel=channel, external_id=external_id[:200], defaults=values
         )
         return interaction

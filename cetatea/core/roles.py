@@ -30,9 +30,10 @@ _PERSON_WRITE = ["people.add_person", "people.change_person", "people.add_contac
 _CASE_READ = ["cases.view_case", "cases.view_caseevent", "cases.view_interaction"]
 _CASE_WORK = ["cases.change_case", "cases.add_caseevent", "cases.add_attachment"]
 _CASE_INTAKE = ["cases.add_case", "cases.add_interaction"]
+_CALLS = ["telephony.view_call"]  # the call screen and the call log
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    OPERATOR: _PERSON_READ + _PERSON_WRITE + _CASE_READ + _CASE_INTAKE,
+    OPERATOR: _PERSON_READ + _PERSON_WRITE + _CASE_READ + _CASE_INTAKE + _CALLS,
     REGISTRY_CLERK: _PERSON_READ
     + _PERSON_WRITE
     + _CASE_READ
@@ -46,12 +47,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     MANAGER: _PERSON_READ
     + _CASE_READ
     + _CASE_WORK
-    + ["cases.extend_deadline", "cases.merge_case", "cases.moderate_case"],
+    + ["cases.extend_deadline", "cases.merge_case", "cases.moderate_case"]
+    + _CALLS,
     ADMINISTRATOR: _PERSON_READ
     + _PERSON_WRITE
     + _CASE_READ
     + _CASE_WORK
     + _CASE_INTAKE
+    + _CALLS
     + [
         "people.reveal_national_id",
         "people.merge_person",
