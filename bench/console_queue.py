@@ -27,15 +27,13 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, SQLITE_PATH, explain, percentile, postgres_url  # noqa: E402
+from run import ROOT, SQLITE_PATH, explain, percentile, postgres_url, spawn_child  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "queue-latest.json"
 TARGET_MS = 100.0
@@ -56,23 +54,9 @@ ROWS = [
 
 
 def run_child(label: str, env_update: dict, drop: list[str], args) -> list[dict]:
-    env = dict(os.environ)
-    for key in drop + ["CETATEA_EMAIL_BACKEND", "REDIS_URL"]:
-        env.pop(key, None)
-    env.update(env_update)
-    env.update({"DJANGO_SETTINGS_MODULE": "cetatea.settings", "CETATEA_LOG_LEVEL": "WARNING"})
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        out = Path(handle.name)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", label, "--out", str(out)]
-    cmd += ["--iterations", str(args.iterations)]
-    print(f"\n=== {label}", flush=True)
-    try:
-        proc = subprocess.run(cmd, env=env, cwd=ROOT, check=False)  # noqa: S603
-        if proc.returncode != 0:
-            raise SystemExit(f"{label}: benchmark failed (exit {proc.returncode})")
-        return json.loads(out.read_text())
-    finally:
-        out.unlink(missing_ok=True)
+    env_update = {**env_update, "CETATEA_LOG_LEVEL": "WARNING"}
+    drop = drop + ["CETATEA_EMAIL_BACKEND", "REDIS_URL"]
+    return spawn_child(__file__, label, env_update, drop, {"iterations": args.iterations})
 
 
 def markdown(runs: list[dict]) -> str:

@@ -41,16 +41,14 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, SQLITE_PATH, explain, percentile, postgres_url  # noqa: E402
+from run import ROOT, SQLITE_PATH, explain, percentile, postgres_url, spawn_child  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "cti-latest.json"
 TOKEN = "bench-" + uuid.uuid4().hex
@@ -69,34 +67,9 @@ ROWS = [
 
 
 def run_child(label: str, env_update: dict, drop: list[str], args) -> dict:
-    env = dict(os.environ)
-    for key in drop:
-        env.pop(key, None)
-    env.update(env_update)
-    env["DJANGO_SETTINGS_MODULE"] = "cetatea.settings"
-    env["CETATEA_CTI_TOKEN"] = TOKEN
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        out = Path(handle.name)
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        label,
-        "--out",
-        str(out),
-        "--iterations",
-        str(args.iterations),
-        "--seed",
-        str(args.seed),
-    ]
-    print(f"\n=== {label}", flush=True)
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, check=False)  # noqa: S603
-    try:
-        if proc.returncode != 0:
-            raise SystemExit(f"{label}: benchmark failed (exit {proc.returncode})")
-        return json.loads(out.read_text())
-    finally:
-        out.unlink(missing_ok=True)
+    env_update = {**env_update, "CETATEA_CTI_TOKEN": TOKEN}
+    options = {"iterations": args.iterations, "seed": args.seed}
+    return spawn_child(__file__, label, env_update, drop, options)
 
 
 def markdown(runs: list[dict]) -> str:

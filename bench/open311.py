@@ -65,7 +65,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from map import data_profile, prepare_cases, rollup_check, timed_client  # noqa: E402
-from run import ROOT, SQLITE_PATH, explain, percentile, postgres_url  # noqa: E402
+from run import ROOT, SQLITE_PATH, explain, percentile, postgres_url, spawn_child  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "open311-latest.json"
 TARGET_MS = 30.0
@@ -90,47 +90,11 @@ LOAD_CLIENT_NAME = "bench/open311.py load run"
 
 
 def run_child(label: str, env_update: dict, drop: list[str], args) -> dict:
-    env = dict(os.environ)
-    for key in drop + ["CETATEA_TASKS_BACKEND", "CETATEA_EMAIL_BACKEND", "REDIS_URL"]:
-        env.pop(key, None)
-    media = Path(tempfile.mkdtemp(prefix="bench-media-", dir=ROOT / "var"))
-    env.update(env_update)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "cetatea.settings",
-            "CETATEA_MEDIA_ROOT": str(media / "public"),
-            "CETATEA_PRIVATE_MEDIA_ROOT": str(media / "private"),
-            "CETATEA_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "CETATEA_LOG_LEVEL": "WARNING",
-        }
-    )
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        out = Path(handle.name)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", label, "--out", str(out)]
-    for name in (
-        "cases",
-        "iterations",
-        "batch",
-        "seed",
-        "duration",
-        "warmup",
-        "connections",
-        "threads",
-        "workers",
-    ):
-        cmd += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
-    for flag in ("load", "skip_measure", "skip_analyzed"):
-        if getattr(args, flag):
-            cmd.append(f"--{flag.replace('_', '-')}")
-    print(f"\n=== {label}", flush=True)
-    try:
-        proc = subprocess.run(cmd, env=env, cwd=ROOT, check=False)  # noqa: S603
-        if proc.returncode != 0:
-            raise SystemExit(f"{label}: benchmark failed (exit {proc.returncode})")
-        return json.loads(out.read_text())
-    finally:
-        out.unlink(missing_ok=True)
-        shutil.rmtree(media, ignore_errors=True)
+    names = ("cases", "iterations", "batch", "seed", "duration", "warmup")
+    options = {n: getattr(args, n) for n in (*names, "connections", "threads", "workers")}
+    flags = [f for f in ("load", "skip_measure", "skip_analyzed") if getattr(args, f)]
+    drop = drop + ["CETATEA_TASKS_BACKEND", "CETATEA_EMAIL_BACKEND", "REDIS_URL"]
+    return spawn_child(__file__, label, env_update, drop, options, flags, media=True)
 
 
 def _verdict(ok: bool) -> str:

@@ -33,6 +33,7 @@ import math
 import os
 import platform
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -91,42 +92,61 @@ def postgres_url() -> str | None:
     return target
 
 
-def run_child(label: str, env_update: dict, drop: list[str], args) -> list[dict]:
+def spawn_child(
+    script: str,
+    label: str,
+    env_update: dict,
+    drop: list[str],
+    options: dict,
+    flags: list[str] = (),
+    *,
+    media: bool = False,
+):
+    """Run ``script --child label`` in a process of its own (the settings read the
+    database from the environment at import) and return the JSON it writes.
+
+    ``options`` become ``--name value``, ``flags`` ``--name``; ``media`` gives the child
+    media folders of its own under ``var/`` (removed afterwards), e-mail in memory and
+    quiet logs.
+    """
     env = dict(os.environ)
     for key in drop:
         env.pop(key, None)
     env.update(env_update)
     env["DJANGO_SETTINGS_MODULE"] = "cetatea.settings"
+    folder = None
+    if media:
+        folder = Path(tempfile.mkdtemp(prefix="bench-media-", dir=ROOT / "var"))
+        env.update(
+            {
+                "CETATEA_MEDIA_ROOT": str(folder / "public"),
+                "CETATEA_PRIVATE_MEDIA_ROOT": str(folder / "private"),
+                "CETATEA_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+                "CETATEA_LOG_LEVEL": "WARNING",
+            }
+        )
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = Path(handle.name)
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        label,
-        "--out",
-        str(out),
-        "--persons",
-        str(args.persons),
-        "--cases",
-        str(args.cases),
-        "--iterations",
-        str(args.iterations),
-        "--batch",
-        str(args.batch),
-        "--workers",
-        str(args.workers),
-        "--seed",
-        str(args.seed),
-    ]
+    cmd = [sys.executable, str(Path(script).resolve()), "--child", label, "--out", str(out)]
+    for name, value in options.items():
+        if value is not None:
+            cmd += [f"--{name.replace('_', '-')}", str(value)]
+    cmd += [f"--{name.replace('_', '-')}" for name in flags]
     print(f"\n=== {label}", flush=True)
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, check=False)  # noqa: S603
     try:
+        proc = subprocess.run(cmd, env=env, cwd=ROOT, check=False)  # noqa: S603
         if proc.returncode != 0:
             raise SystemExit(f"{label}: benchmark failed (exit {proc.returncode})")
         return json.loads(out.read_text())
     finally:
         out.unlink(missing_ok=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_child(label: str, env_update: dict, drop: list[str], args) -> list[dict]:
+    names = ("persons", "cases", "iterations", "batch", "workers", "seed")
+    return spawn_child(__file__, label, env_update, drop, {n: getattr(args, n) for n in names})
 
 
 def markdown(runs: list[dict]) -> str:

@@ -20,6 +20,7 @@ from cetatea.cases.models import Case, CaseEvent, Interaction, Photo
 from cetatea.catalog.models import Department, StaffProfile
 from cetatea.console.choices import AssignedFilter, DueFilter, Sort
 from cetatea.console.models import CannedResponse, SavedView
+from cetatea.core.pagination import TimelinePage, merged_newest_first
 
 DUE_SOON = dt.timedelta(hours=24)
 
@@ -192,24 +193,6 @@ def case_queue(
 # --- the case page ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class HistoryItem:
-    kind: str  # "event" or "interaction"
-    at: dt.datetime
-    obj: Any
-    rank: int
-
-    @property
-    def cursor(self) -> str:
-        return f"{self.at.isoformat()}|{self.rank}|{self.obj.pk}"
-
-
-@dataclass
-class HistoryPage:
-    items: list[HistoryItem]
-    next_cursor: str = ""
-
-
 _HISTORY = (
     ("event", 2, "created_at", lambda c: CaseEvent.objects.filter(case=c).select_related("actor")),
     (
@@ -221,34 +204,9 @@ _HISTORY = (
 )
 
 
-def _parse_history_cursor(cursor: str) -> tuple[dt.datetime, int, int] | None:
-    try:
-        at_s, rank_s, id_s = cursor.split("|")
-        at = parse_datetime(at_s)
-        return (at, int(rank_s), int(id_s)) if at is not None else None
-    except (ValueError, AttributeError):
-        return None
-
-
-def case_history(case: Case, *, cursor: str = "", page_size: int = 25) -> HistoryPage:
+def case_history(case: Case, *, cursor: str = "", page_size: int = 25) -> TimelinePage:
     """Events and interactions of a case, newest first, keyset-paginated."""
-    after = _parse_history_cursor(cursor) if cursor else None
-    items: list[HistoryItem] = []
-    for kind, rank, time_field, factory in _HISTORY:
-        qs = factory(case)
-        if after is not None:
-            at, c_rank, c_id = after
-            older = Q(**{f"{time_field}__lt": at})
-            if rank < c_rank:
-                older |= Q(**{time_field: at})
-            elif rank == c_rank:
-                older |= Q(**{time_field: at, "pk__lt": c_id})
-            qs = qs.filter(older)
-        rows = qs.order_by(f"-{time_field}", "-pk")[: page_size + 1]
-        items += [HistoryItem(kind, getattr(r, time_field), r, rank) for r in rows]
-    items.sort(key=lambda i: (i.at, i.rank, i.obj.pk), reverse=True)
-    page = items[:page_size]
-    return HistoryPage(items=page, next_cursor=page[-1].cursor if len(items) > page_size else "")
+    return merged_newest_first(_HISTORY, case, cursor=cursor, page_size=page_size)
 
 
 def case_version(case: Case) -> str:

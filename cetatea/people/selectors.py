@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from cetatea.cases.models import Case, CaseEvent, Interaction
@@ -21,6 +18,7 @@ from cetatea.core.identifiers import (
     normalize_phone,
     parse_national_id,
 )
+from cetatea.core.pagination import TimelinePage, merged_newest_first
 from cetatea.core.text import fold, prefix_upper_bound
 from cetatea.people.choices import ContactKind
 from cetatea.people.models import ContactPoint, Person, PersonEvent
@@ -168,18 +166,6 @@ def person_open_cases(person: Person, *, limit: int = 20) -> list[Case]:
 # --- Timeline ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TimelineItem:
-    kind: str  # "interaction", "case_event", "person_event"
-    at: dt.datetime
-    obj: Any
-    rank: int
-
-    @property
-    def cursor(self) -> str:
-        return f"{self.at.isoformat()}|{self.rank}|{self.obj.pk}"
-
-
 # (kind, rank, time field, queryset factory)
 _SOURCES = (
     (
@@ -203,44 +189,7 @@ _SOURCES = (
 )
 
 
-def _parse_cursor(cursor: str) -> tuple[dt.datetime, int, int] | None:
-    try:
-        at_s, rank_s, id_s = cursor.split("|")
-        at = parse_datetime(at_s)
-        if at is None:
-            return None
-        return at, int(rank_s), int(id_s)
-    except (ValueError, AttributeError):
-        return None
-
-
-@dataclass
-class TimelinePage:
-    items: list[TimelineItem]
-    next_cursor: str = ""
-
-
 def person_timeline(person: Person, *, cursor: str = "", page_size: int = 25) -> TimelinePage:
-    """Interactions, case events and record events of a person, newest first.
-
-    Keyset pagination over three sources: each page reads at most ``page_size + 1`` rows
-    per source, whatever the size of the history.
-    """
-    after = _parse_cursor(cursor) if cursor else None
-    items: list[TimelineItem] = []
-    for kind, rank, time_field, factory in _SOURCES:
-        qs = factory(person)
-        if after is not None:
-            at, c_rank, c_id = after
-            older = Q(**{f"{time_field}__lt": at})
-            if rank < c_rank:
-                older |= Q(**{time_field: at})
-            elif rank == c_rank:
-                older |= Q(**{time_field: at, "pk__lt": c_id})
-            qs = qs.filter(older)
-        rows = qs.order_by(f"-{time_field}", "-pk")[: page_size + 1]
-        items += [TimelineItem(kind, getattr(r, time_field), r, rank) for r in rows]
-    items.sort(key=lambda i: (i.at, i.rank, i.obj.pk), reverse=True)
-    page = items[:page_size]
-    next_cursor = page[-1].cursor if len(items) > page_size else ""
-    return TimelinePage(items=page, next_cursor=next_cursor)
+    """Interactions, case events and record events of a person, newest first (keyset
+    pages: at most ``page_size + 1`` rows per source, whatever the size of the history)."""
+    return merged_newest_first(_SOURCES, person, cursor=cursor, page_size=page_size)
