@@ -3,7 +3,8 @@
 For each database (SQLite in ``var/bench.sqlite3``; PostgreSQL ``cetatea_bench``, found
 as in ``bench/run.py``) a child process with the right environment migrates (the console
 app's tables), takes the cases already there (``bench/run.py`` / ``bench/map.py`` seed
-them; this script does not), makes a department-staff account in the department with
+them), tops the interactions up to ``--interactions`` (5,000,000)
+with ``seed_scale``, makes a department-staff account in the department with
 the most cases, and requests ``/staff/queue/`` through Django's test ``Client`` (the
 whole stack: middleware, session, view, selectors, template) ``--iterations`` times per
 row: the default queue (open cases, soonest due first), overdue, due soon, unassigned,
@@ -33,7 +34,15 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, SQLITE_PATH, explain, percentile, postgres_url, spawn_child  # noqa: E402
+from run import (
+    ROOT,
+    SQLITE_PATH,
+    ensure_interactions,
+    explain,
+    percentile,
+    postgres_url,
+    spawn_child,
+)  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "queue-latest.json"
 TARGET_MS = 100.0
@@ -56,14 +65,16 @@ ROWS = [
 def run_child(label: str, env_update: dict, drop: list[str], args) -> list[dict]:
     env_update = {**env_update, "CETATEA_LOG_LEVEL": "WARNING"}
     drop = drop + ["CETATEA_EMAIL_BACKEND", "REDIS_URL"]
-    return spawn_child(__file__, label, env_update, drop, {"iterations": args.iterations})
+    options = {"iterations": args.iterations, "interactions": args.interactions}
+    return spawn_child(__file__, label, env_update, drop, options)
 
 
 def markdown(runs: list[dict]) -> str:
     lines = []
     for run in runs:
         lines.append(
-            f"\n**{run['label']}** — {run['cases']:,} cases, department "
+            f"\n**{run['label']}** — {run['cases']:,} cases, "
+            f"{run.get('interactions', 0):,} interactions, department "
             f"“{run['department']}” ({run['department_open']:,} open cases)\n"
         )
         lines.append("| queue | median ms | p95 ms | p99 ms | SQL | rows | p95 < 100 ms |")
@@ -194,6 +205,7 @@ def child(args) -> None:
     from cetatea.cases.models import Case
 
     user, department, open_count, category = _setup()
+    interactions = ensure_interactions(args.interactions)
     cases = Case.objects.count()
     client = Client()
     client.force_login(user)
@@ -207,6 +219,7 @@ def child(args) -> None:
     base = {
         "vendor": connection.vendor,
         "cases": cases,
+        "interactions": interactions,
         "department": department.name_ro,
         "department_open": open_count,
     }
@@ -231,6 +244,12 @@ def child(args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument(
+        "--interactions",
+        type=int,
+        default=5_000_000,
+        help="interactions in the database (topped up with seed_scale)",
+    )
     parser.add_argument("--db", choices=["all", "sqlite", "postgres"], default="all")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)

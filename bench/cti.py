@@ -5,7 +5,9 @@ For each database (SQLite in ``var/bench.sqlite3``; PostgreSQL ``cetatea_bench``
 environment:
 
 1. applies the telephony migrations only (``migrate telephony``: the bench database is
-   shared with the other benchmarks and is never seeded here);
+   shared with the other benchmarks) and tops the interactions up to ``--interactions``
+   (5,000,000) with ``seed_scale``; persons and cases come from ``bench/run.py`` and
+   ``bench/map.py``;
 2. **server time**: ``POST /api/v1/cti/<token>`` through Django's test ``Client`` in the
    same process (middleware, token check, the view, ``cti_event``: number normalisation,
    the caller-ID lookup on ContactPoint (kind, value), the Call insert), ``--iterations``
@@ -48,7 +50,15 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, SQLITE_PATH, explain, percentile, postgres_url, spawn_child  # noqa: E402
+from run import (
+    ROOT,
+    SQLITE_PATH,
+    ensure_interactions,
+    explain,
+    percentile,
+    postgres_url,
+    spawn_child,
+)  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "cti-latest.json"
 TOKEN = "bench-" + uuid.uuid4().hex
@@ -68,15 +78,15 @@ ROWS = [
 
 def run_child(label: str, env_update: dict, drop: list[str], args) -> dict:
     env_update = {**env_update, "CETATEA_CTI_TOKEN": TOKEN}
-    options = {"iterations": args.iterations, "seed": args.seed}
+    options = {"iterations": args.iterations, "seed": args.seed, "interactions": args.interactions}
     return spawn_child(__file__, label, env_update, drop, options)
 
 
 def markdown(runs: list[dict]) -> str:
     lines = [
-        "| database | persons | cases | event | median ms | p95 ms | p99 ms | CPU p95 ms "
-        "| SQL/call | p95 target |",
-        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| database | persons | cases | interactions | event | median ms | p95 ms | p99 ms "
+        "| CPU p95 ms | SQL/call | p95 target |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for run in runs:
         for key, label, target in ROWS:
@@ -90,7 +100,8 @@ def markdown(runs: list[dict]) -> str:
                 "—" if target is None else f"< {target:g} ms " + ("ok" if r["ok"] else "**missed**")
             )
             lines.append(
-                f"| {run['label']} | {run['persons']:,} | {run['cases']:,} | {label} | "
+                f"| {run['label']} | {run['persons']:,} | {run['cases']:,} | "
+                f"{run.get('interactions', 0):,} | {label} | "
                 f"{r['median_ms']:.2f} | {r['p95_ms']:.2f} | {r['p99_ms']:.2f} | "
                 f"{r['cpu_p95_ms']:.2f} | {queries} | "
                 f"{verdict} |"
@@ -315,6 +326,7 @@ def child(args) -> None:
     from cetatea.people.models import Person
 
     call_command("migrate", "telephony", interactive=False, verbosity=0)
+    interactions = ensure_interactions(args.interactions)
     operator, user_created = User.objects.get_or_create(username=BENCH_USER)
     StaffProfile.objects.get_or_create(user=operator)
     vendor = connection.vendor
@@ -335,6 +347,7 @@ def child(args) -> None:
         "version": version,
         "persons": Person.objects.count(),
         "cases": Case.objects.count(),
+        "interactions": interactions,
         "results": results,
         "plans": plans,
         "cleanup": removed,
@@ -344,6 +357,12 @@ def child(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--interactions",
+        type=int,
+        default=5_000_000,
+        help="interactions in the database (topped up with seed_scale)",
+    )
     parser.add_argument("--iterations", type=int, default=500)
     parser.add_argument("--db", choices=["all", "sqlite", "postgres"], default="sqlite")
     parser.add_argument("--seed", type=int, default=1)

@@ -144,6 +144,22 @@ def spawn_child(
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def ensure_interactions(target: int, batch: int = 10_000) -> int:
+    """In a child: top the interactions up to ``target`` with ``seed_scale --interactions``
+    (timed, printed); return how many there are."""
+    from django.core.management import call_command
+
+    from cetatea.cases.models import Interaction
+
+    have = Interaction.objects.count()
+    if have < target:
+        started = time.perf_counter()
+        call_command("seed_scale", interactions=target - have, batch=batch)
+        print(f"seeded {target - have:,} interactions in {time.perf_counter() - started:.0f} s")
+        have = Interaction.objects.count()
+    return have
+
+
 def run_child(label: str, env_update: dict, drop: list[str], args) -> list[dict]:
     names = ("persons", "cases", "iterations", "batch", "workers", "seed")
     return spawn_child(__file__, label, env_update, drop, {n: getattr(args, n) for n in names})

@@ -227,3 +227,43 @@ def test_seed_demo_loads_once():
         model.__name__: model.objects.count()
         for model in (Person, ContactPoint, Case, CaseEvent, Interaction, get_user_model())
     }
+
+
+@pytest.mark.django_db
+def test_seed_scale_interactions_are_a_history_of_contacts(scale_data):
+    """``--interactions`` adds contacts beyond each case's intake, on persons that exist,
+    a share of them about one of the person's own cases, calls with a duration."""
+    from django.db.models import F
+
+    intake = Interaction.objects.count()
+    assert intake == 50  # one intake interaction per case
+    _quiet("seed_scale", interactions=900, batch=128)
+    added = Interaction.objects.exclude(pk__in=Interaction.objects.order_by("pk")[:intake])
+    assert Interaction.objects.count() == intake + 900
+    assert added.filter(person__isnull=True).count() == 0
+    channels = set(added.values_list("channel", flat=True))
+    assert {"phone", "robot", "email", "counter"} <= channels
+    assert set(added.values_list("direction", flat=True)) == {"in", "out"}
+    calls = added.filter(channel__in=["phone", "robot"])
+    assert calls.filter(duration_seconds__isnull=True).count() == 0
+    assert (
+        added.exclude(channel__in=["phone", "robot"]).filter(duration_seconds__isnull=False).count()
+        == 0
+    )
+    about_cases = added.filter(case__isnull=False)
+    assert 0.2 * 900 < about_cases.count() < 0.5 * 900
+    # A contact about a case is on that case's requester, as the services log it.
+    assert about_cases.exclude(person_id=F("case__requester_id")).count() == 0
+    # The person's 360° timeline reads them.
+    person = added.first().person
+    assert person.interactions.count() >= 1
+
+
+@pytest.mark.django_db
+def test_seed_scale_interactions_need_persons(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        _quiet("seed_scale", interactions=10)
+    with pytest.raises(CommandError):
+        _quiet("seed_scale", interactions=-1)

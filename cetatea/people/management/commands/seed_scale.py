@@ -45,7 +45,7 @@ from django.utils import timezone
 from stdnum.ro import cnp as stdnum_cnp
 from stdnum.ro import cui as stdnum_cui
 
-from cetatea.cases.choices import CLOSED_STATUSES, Handler, Status
+from cetatea.cases.choices import CLOSED_STATUSES, Channel, Direction, Handler, Status
 from cetatea.core import crypto
 from cetatea.core.text import name_key
 from cetatea.people.management.commands.seed_demo import (
@@ -298,6 +298,21 @@ STATUS_TEXTS = {
     Status.WITHDRAWN: "Retrasă la cererea petentului.",
 }
 
+# (channel, direction, handler, summary) of the contacts beyond each case's intake, with
+# their weights: mostly calls to the dispatch centre and to the robot, then e-mails,
+# visits at the counter, letters and the city's own answers.
+CONTACT_KINDS = {
+    (Channel.PHONE, Direction.INBOUND, Handler.STAFF, "Întrebare despre stadiul sesizării"): 30,
+    (Channel.PHONE, Direction.INBOUND, Handler.STAFF, "Informații despre program și acte"): 12,
+    (Channel.ROBOT, Direction.INBOUND, Handler.ROBOT, "Robotul: impozite și amenzi de plată"): 15,
+    (Channel.EMAIL, Direction.INBOUND, Handler.STAFF, "E-mail: completare la solicitare"): 12,
+    (Channel.EMAIL, Direction.OUTBOUND, Handler.SYSTEM, "Confirmare de înregistrare trimisă"): 10,
+    (Channel.SMS, Direction.OUTBOUND, Handler.SYSTEM, "SMS: starea solicitării s-a schimbat"): 8,
+    (Channel.COUNTER, Direction.INBOUND, Handler.STAFF, "Vizită la ghișeu"): 8,
+    (Channel.PHONE, Direction.OUTBOUND, Handler.STAFF, "Apel de clarificare către petent"): 3,
+    (Channel.LETTER, Direction.INBOUND, Handler.STAFF, "Scrisoare primită prin poștă"): 2,
+}
+
 
 def _weighted_key(rng: random.Random, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
@@ -336,6 +351,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--persons", type=int, default=0, help="persons to add")
         parser.add_argument("--cases", type=int, default=0, help="cases to add")
+        parser.add_argument(
+            "--interactions",
+            type=int,
+            default=0,
+            help="contacts to add beyond each case's intake (calls, e-mails, visits, ...)",
+        )
         parser.add_argument("--batch", type=int, default=5000, help="rows per transaction")
         parser.add_argument("--seed", type=int, default=1, help="random seed")
         parser.add_argument(
@@ -353,9 +374,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         n, m, batch = options["persons"], options["cases"], options["batch"]
-        if n < 0 or m < 0 or batch < 1 or options["case_years"] <= 0:
+        k = options["interactions"]
+        if n < 0 or m < 0 or k < 0 or batch < 1 or options["case_years"] <= 0:
             raise CommandError(
-                "--persons and --cases must be >= 0, --batch >= 1 and --case-years > 0"
+                "--persons, --cases and --interactions must be >= 0, --batch >= 1 "
+                "and --case-years > 0"
             )
         # Bulk INSERT statements: bigger ones on PostgreSQL, the parameter limit on SQLite.
         self.insert_batch = 1000 if connection.vendor == "postgresql" else None
@@ -365,9 +388,12 @@ class Command(BaseCommand):
         if m:
             self._seed_cases(m, batch, options["seed"], options["case_years"])
             self._rebuild_map_cells()
+        if k:
+            self._seed_interactions(k, batch, options["seed"], options["case_years"])
         self.stdout.write(
             self.style.SUCCESS(
-                f"seed_scale: {n:,} persons, {m:,} cases in {time.perf_counter() - started:.1f} s"
+                f"seed_scale: {n:,} persons, {m:,} cases, {k:,} interactions in "
+                f"{time.perf_counter() - started:.1f} s"
             )
         )
 
@@ -506,6 +532,60 @@ class Command(BaseCommand):
             rows_written += self._insert_cases(rng, chunk)
             done += len(chunk)
             self._progress("cases", done, m, rows_written, started)
+
+    # --- interactions ---------------------------------------------------------------------------
+
+    def _seed_interactions(self, k: int, batch: int, seed: int, years: float) -> None:
+        """Contacts beyond the intake of each case, as a city's history has them: calls
+        (with a duration), e-mails, counter visits, letters, robot calls and the city's
+        answers, over the last ``years``, on random persons; a third of them about one of
+        the person's cases (a status question, a reply), the rest about nothing filed."""
+        from cetatea.cases.models import Case, Interaction
+        from cetatea.people.models import Person
+
+        person_ids = list(Person.objects.active().values_list("pk", flat=True))
+        if not person_ids:
+            raise CommandError("No persons: add some with --persons first.")
+        # (case id, requester id) pairs, read once in id order: a keyed list, not a query
+        # per interaction.
+        cases = list(
+            Case.objects.filter(requester__isnull=False)
+            .order_by("pk")
+            .values_list("pk", "requester_id")
+        )
+        rng = random.Random(seed * 13 + 5)
+        now = timezone.now()
+        span = years * 365.25 * 86400
+        done = 0
+        started = time.perf_counter()
+        while done < k:
+            rows = []
+            for _ in range(min(batch, k - done)):
+                channel, direction, handler, summary = _weighted_key(rng, CONTACT_KINDS)
+                case_id = None
+                if cases and rng.random() < 0.33:
+                    case_id, person_id = cases[rng.randrange(len(cases))]
+                else:
+                    person_id = person_ids[rng.randrange(len(person_ids))]
+                duration = None
+                if channel in (Channel.PHONE, Channel.ROBOT):
+                    duration = int(20 + rng.expovariate(1 / 150))
+                rows.append(
+                    Interaction(
+                        person_id=person_id,
+                        case_id=case_id,
+                        channel=channel,
+                        direction=direction,
+                        handler=handler,
+                        occurred_at=now - dt.timedelta(seconds=rng.random() * span),
+                        duration_seconds=duration,
+                        summary=summary,
+                    )
+                )
+            with transaction.atomic():
+                Interaction.objects.bulk_create(rows, batch_size=self.insert_batch)
+            done += len(rows)
+            self._progress("interactions", done, k, done, started)
 
     def _rebuild_map_cells(self) -> None:
         """The services keep the map's pre-aggregated cells (``MapCell``) as they file and
