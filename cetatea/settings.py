@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "cetatea.console",
     "cetatea.inbox",
     "cetatea.intake",
+    "cetatea.registry",
 ]
 
 MIDDLEWARE = [

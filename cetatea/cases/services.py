@@ -97,6 +97,7 @@ def case_create(
     publication: str = Publication.PRIVATE,
     show_name: bool = False,
     answers: dict | None = None,
+    regime: str | None = None,
 ) -> Case:
     """File a request from any channel.
 
@@ -163,7 +164,11 @@ def case_create(
 
     department, operator, team = category_route(category=category, area=area)
     registered_at = registered_at or timezone.now()
-    regime = category.regime if requester is not None else Regime.TICKET
+    if regime is None:
+        # Identified requests are petitions (or 544 requests) by their category; a
+        # report without a known person is an operational ticket (research §1.4). The
+        # registry passes the regime of the document it registered.
+        regime = category.regime if requester is not None else Regime.TICKET
     due_at, base = due.initial_due_at(
         regime=regime, registered_at=registered_at, target_hours=category.target_hours
     )

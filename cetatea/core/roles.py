@@ -31,6 +31,18 @@ _CASE_READ = ["cases.view_case", "cases.view_caseevent", "cases.view_interaction
 _CASE_WORK = ["cases.change_case", "cases.add_caseevent", "cases.add_attachment"]
 _CASE_INTAKE = ["cases.add_case", "cases.add_interaction"]
 _CALLS = ["telephony.view_call"]  # the call screen and the call log
+_MAIL_LOG = ["inbox.view_inboundmessage"]  # the log of inbound e-mail (/staff/inbox/)
+_REGISTRY_READ = ["registry.view_entry", "registry.view_entryfile"]
+_REGISTRY_WORK = _REGISTRY_READ + [
+    "registry.add_entry",
+    "registry.change_entry",
+    "registry.add_entryfile",
+]
+_REGISTRY_SETUP = [
+    f"registry.{action}_{model}"
+    for model in ("registrypoint", "documenttype", "nomenclatoritem")
+    for action in ("add", "change", "view")
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     OPERATOR: _PERSON_READ + _PERSON_WRITE + _CASE_READ + _CASE_INTAKE + _CALLS,
@@ -38,23 +50,29 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _PERSON_WRITE
     + _CASE_READ
     + _CASE_INTAKE
-    + ["people.reveal_national_id", "people.merge_person"],
+    + ["people.reveal_national_id", "people.merge_person"]
+    + _REGISTRY_WORK,
     DEPARTMENT_STAFF: _PERSON_READ
     + _CASE_READ
     + _CASE_WORK
-    + ["cases.add_interaction", "cases.moderate_case"],
+    + ["cases.add_interaction", "cases.moderate_case"]
+    + _REGISTRY_READ,
     FIELD_CREW: ["cases.view_case", "cases.view_caseevent"] + _CASE_WORK,
     MANAGER: _PERSON_READ
     + _CASE_READ
     + _CASE_WORK
     + ["cases.extend_deadline", "cases.merge_case", "cases.moderate_case"]
-    + _CALLS,
+    + _CALLS
+    + _MAIL_LOG
+    + _REGISTRY_READ
+    + ["registry.extend_entry", "registry.view_registry_reports"],
     ADMINISTRATOR: _PERSON_READ
     + _PERSON_WRITE
     + _CASE_READ
     + _CASE_WORK
     + _CASE_INTAKE
     + _CALLS
+    + _MAIL_LOG
     + [
         "people.reveal_national_id",
         "people.merge_person",
@@ -91,7 +109,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.change_user",
         "auth.view_user",
         "auth.view_group",
-    ],
+    ]
+    + _REGISTRY_WORK
+    + _REGISTRY_SETUP
+    + ["registry.extend_entry", "registry.view_registry_reports"],
 }
 
 

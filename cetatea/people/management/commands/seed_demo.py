@@ -384,11 +384,13 @@ class Command(BaseCommand):
         User = get_user_model()
         if User.objects.filter(username=DEMO_MARKER_USERNAME).exists():
             self.stdout.write("demo data already loaded")
+            call_command("load_registry", stdout=self.stdout, stderr=self.stderr)
             self._ensure_open311_client()
             self._print_logins()
             return
         started = time.perf_counter()
         call_command("load_catalog", stdout=self.stdout, stderr=self.stderr)
+        call_command("load_registry", stdout=self.stdout, stderr=self.stderr)
         self.rng = random.Random(options["seed"])
         self.now = timezone.now()
         self.start = self.now - dt.timedelta(days=730)
