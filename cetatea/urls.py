@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from cetatea.core.views import healthz
 from cetatea.open311 import views as open311_views
+from cetatea.registry.urls import public_urlpatterns
 from cetatea.telephony import views as telephony_views
 
 urlpatterns = [
@@ -20,8 +21,11 @@ urlpatterns = [
     # The PBX's CTI events, at the path of Zammad's generic CTI API (docs/telephony.md).
     re_path(r"^api/v1/cti/(?P<token>[^/]+)/?\Z", telephony_views.cti_endpoint, name="cti"),
     path("staff/people/", include("cetatea.people.urls")),
+    path("staff/registry/", include("cetatea.registry.urls")),
+    path("registratura/", include((public_urlpatterns, "registry_public"))),
     path("staff/notifications/", include("cetatea.notify.urls")),
     path("staff/calls/", include("cetatea.telephony.urls")),
+    path("staff/inbox/", include("cetatea.inbox.urls")),
     path("staff/", include("cetatea.intake.urls")),  # staff/intake/, staff/field/
     path("staff/", include("cetatea.console.urls")),
     path("staff/", RedirectView.as_view(pattern_name="people:search", permanent=False)),
