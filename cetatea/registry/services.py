@@ -709,3 +709,76 @@ def registry_setup_load(*, data: dict) -> dict[str, int]:
             )
             counts["nomenclator"] += 1
     return counts
+
+
+def registry_online_submit(
+    *,
+    kind: str,
+    name: str,
+    address: str,
+    email: str,
+    phone: str = "",
+    summary: str,
+    submission_key: str = "",
+    status_url: str = "",
+) -> Entry:
+    """A petition or a public-information request sent from the city's website: it is
+    registered in the general registry with channel "web" (OG 27/2002 art. 2 and OUG
+    38/2020 take electronic petitions), opens its case, and the sender gets the number,
+    the term and the status code by e-mail after commit (research §3.5)."""
+    errors: dict[str, list[str]] = {}
+    point = RegistryPoint.objects.filter(is_general=True, is_active=True).first()
+    doc_type = DocumentType.objects.filter(code=kind, is_active=True).first()
+    if point is None:
+        errors["__all__"] = [_("The online registry is not available; please try later.")]
+    if doc_type is None or doc_type.regime not in (DocRegime.PETITION, DocRegime.INFO_544):
+        errors["kind"] = [_("Choose what you are sending.")]
+    if not (name or "").strip():
+        errors["name"] = [_("Write your name: anonymous petitions are filed without action.")]
+    if not (address or "").strip():
+        errors["address"] = [_("Write your address: it identifies you and we answer to it.")]
+    if not (email or "").strip():
+        errors["email"] = [_("Write your e-mail address: the answer comes there.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        entry = registry_entry_register(
+            point=point,
+            doc_type=doc_type,
+            summary=summary,
+            channel=RegistryChannel.WEB,
+            sender_kind=SenderKind.PERSON,
+            sender_name=name,
+            sender_address=address,
+            sender_email=email,
+            sender_phone=phone,
+            submit_token=f"web:{submission_key}" if submission_key else "",
+        )
+        # A double submit returns the same entry: acknowledge it once.
+        Entry.objects.select_for_update().filter(pk=entry.pk).first()
+        if not entry.events.filter(kind=EventKind.NOTICE, data__acknowledgement=True).exists():
+            _acknowledge(entry, status_url)
+    return entry
+
+
+def _acknowledge(entry: Entry, status_url: str) -> None:
+    """The registration e-mail: number, date, term, status code (once per entry)."""
+    lines = [
+        _("Your document was registered with number %(n)s on %(d)s.")
+        % {
+            "n": entry.display_number,
+            "d": timezone.localtime(entry.registered_at).strftime("%d.%m.%Y %H:%M"),
+        },
+    ]
+    if entry.due_date:
+        lines.append(_("The answer is due by %(d)s.") % {"d": entry.due_date.strftime("%d.%m.%Y")})
+    lines.append(_("Status code: %(c)s") % {"c": entry.status_code})
+    if status_url:
+        lines.append(_("Check the status at %(url)s") % {"url": status_url})
+    body = "\n".join(lines)
+    _event(entry, EventKind.NOTICE, None, body, acknowledgement=True)
+    subject = _("Registered: %(n)s") % {"n": entry.display_number}
+    to = entry.sender_email
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
+    )

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from cetatea.registry import documents, views
+from cetatea.registry import documents, online, views
 
 app_name = "registry"
 urlpatterns = [
@@ -24,4 +24,5 @@ urlpatterns = [
 
 public_urlpatterns = [
     path("", documents.public_status, name="public_status"),
+    path("petitie/", online.online_petition, name="online_petition"),
 ]
