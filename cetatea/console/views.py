@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cetatea.cases.choices import OPEN_STATUSES
 from cetatea.catalog.models import Team
 from cetatea.console import forms, selectors, services
+from cetatea.core.maps import map_config
 from cetatea.notify import selectors as notify_selectors
 
 PAGE_SIZE_CAP = 100
@@ -185,6 +186,8 @@ def _case_context(request, case, bound: dict | None = None) -> dict:
         # Messages to the citizen (e-mail, SMS), a failed one shown as an alert.
         "notifications": notify_selectors.case_notifications(case_id=case.pk),
         "failed_count": notify_selectors.case_failed_notifications_count(case_id=case.pk),
+        # The mini-map of the case's point (the portal's Leaflet assets and case.js).
+        "map_config": map_config() if case.latitude is not None else None,
         **forms_,
     }
 

@@ -145,3 +145,15 @@ def normalize_email_address(raw: str) -> str:
             _("“%(value)s” is not an e-mail address.") % {"value": raw}, code="email_invalid"
         ) from exc
     return value
+
+
+def mask_email(value: str) -> str:
+    """``ion.popescu@example.ro`` -> ``i***@example.ro``: the domain (a mail server, a
+    provider) without the mailbox, for logs shown to staff who need no more."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    local, at, domain = value.rpartition("@")
+    if not at:  # not an address (a raw From header that could not be parsed)
+        return value[0] + "***"
+    return (local[:1] or "") + "***@" + domain

@@ -15,12 +15,15 @@ import unicodedata
 
 import phonenumbers
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from cetatea.cases import services as case_services
 from cetatea.cases.choices import Channel, Direction, EventKind, Handler, Publication, Status
@@ -307,6 +310,68 @@ def _record_success(notification: Notification, provider_id: str) -> None:
         notification.save(
             update_fields=["status", "sent_at", "last_error", "provider_id", "interaction"]
         )
+
+
+def notification_resend(*, notification_id: int, actor: AbstractBaseUser) -> Notification:
+    """Put a failed message back in the queue ("Send again" on the case page).
+
+    Only a failed message is taken, by one conditional UPDATE (status failed), so a
+    double submit or two staff members pressing at once queue it once; a message that
+    was sent or is already queued is refused with a ``ValidationError`` saying so
+    (code ``sent`` or ``queued``). The attempts start again from zero. When the case's
+    contact for that channel was corrected since, the message goes to the new address;
+    the text is the one written at the time. The case's history records who asked, in
+    the same transaction; the sending is scheduled after commit like a new message.
+    """
+    if not (actor.is_active and actor.has_perm("cases.change_case")):
+        raise PermissionDenied(_("Your role does not allow this action."))
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_related("case").filter(pk=notification_id).first()
+        )
+        if notification is None:
+            raise ValidationError(_("This message does not exist."), code="missing")
+        recipient = _current_recipient(notification)
+        taken = Notification.objects.filter(pk=notification.pk, status=NotifyStatus.FAILED).update(
+            status=NotifyStatus.QUEUED,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            last_error="",
+            recipient=recipient,
+        )
+        if not taken:
+            notification.refresh_from_db(fields=["status"])
+            if notification.status == NotifyStatus.SENT:
+                raise ValidationError(
+                    _("This message was already sent; it is not sent again."), code="sent"
+                )
+            raise ValidationError(
+                _("This message is already waiting to be sent; it will not be sent twice."),
+                code="queued",
+            )
+        CaseEvent.objects.create(
+            case=notification.case,
+            kind=EventKind.INTERNAL_NOTE,
+            actor=actor,
+            data={
+                "resent_notification": notification.pk,
+                "channel": notification.channel,
+                "recipient": recipient,
+                "previous_recipient": notification.recipient,
+                "previous_error": notification.last_error,
+            },
+        )
+        transaction.on_commit(lambda: _enqueue([notification.pk]))
+    notification.refresh_from_db()
+    return notification
+
+
+def _current_recipient(notification: Notification) -> str:
+    """The case's address for the message's channel now (corrected since?), else the old one."""
+    for channel, address in case_recipients(notification.case):
+        if channel == notification.channel:
+            return address
+    return notification.recipient
 
 
 def notifications_retry(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:

@@ -1,13 +1,17 @@
-"""Staff views of notifications: what a case's citizen was told, and what failed."""
+"""Staff views of notifications: what a case's citizen was told, what failed, send again."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from cetatea.cases.models import Case
-from cetatea.notify import selectors
+from cetatea.notify import selectors, services
+from cetatea.notify.models import Notification
 
 
 @require_GET
@@ -27,3 +31,22 @@ def case_notifications(request, case_id: int):
     if not request.htmx:
         template = "notify/case_notifications.html"
     return render(request, template, context)
+
+
+@require_POST
+@login_required
+@permission_required("cases.view_case", raise_exception=True)
+def notification_resend(request, notification_id: int):
+    """ "Send again" for a failed message; back to the case page with what happened.
+
+    The service refuses (403) a role that cannot work cases, and a message that was
+    sent or is already queued (a double submit) with a message saying so.
+    """
+    notification = get_object_or_404(Notification.objects.only("pk", "case_id"), pk=notification_id)
+    try:
+        services.notification_resend(notification_id=notification.pk, actor=request.user)
+    except ValidationError as exc:
+        messages.warning(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The message was queued and will be sent again shortly."))
+    return redirect("console:case", case_id=notification.case_id)

@@ -2,7 +2,7 @@
 
 from django import template
 
-from cetatea.core.identifiers import format_phone
+from cetatea.core.identifiers import format_phone, mask_email
 
 register = template.Library()
 
@@ -13,3 +13,9 @@ def contact(point) -> str:
     if getattr(point, "kind", "") == "phone":
         return format_phone(point.value)
     return getattr(point, "value", str(point))
+
+
+@register.filter
+def masked_email(value: str) -> str:
+    """An e-mail address without its mailbox (``i***@example.ro``), see ``mask_email``."""
+    return mask_email(value)
