@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv run test lint fmt typecheck bench ci check browser-deps mail-deps
+.PHONY: venv run test lint fmt typecheck bench ci check browser-deps mail-deps pdf-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ browser-deps:
 mail-deps:
 	@bash scripts/mail-deps.sh
 
-test: venv check browser-deps mail-deps
+# DejaVu Sans for the registry's PDFs (Debian's fonts-dejavu-core, installed when root).
+pdf-deps:
+	@bash scripts/pdf-deps.sh
+
+test: venv check browser-deps mail-deps pdf-deps
 	$(BIN)/pytest -p no:cacheprovider -n 2
 
 lint: venv

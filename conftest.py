@@ -119,6 +119,13 @@ def personas(db):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 is slow on purpose (about a second per password on this machine): the
+    personas' passwords would cost seconds per test. Tests hash with MD5 instead."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     """Uploaded files of a test go to its own folder, never to the repository's var/."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -267,6 +267,9 @@ CETATEA_SITE_URL = envstr("CETATEA_SITE_URL", "http://127.0.0.1:8000")
 CETATEA_CONFIRM_MAX_AGE = envint("CETATEA_CONFIRM_MAX_AGE", str(7 * 24 * 3600))
 # Days after closure during which the reporter can say "still not fixed" and reopen.
 CETATEA_REOPEN_DAYS = envint("CETATEA_REOPEN_DAYS", "28")
+# The registry's deadline digest (manage.py registry_alerts) names open entries whose
+# term ends within this many days, and those past it.
+CETATEA_REGISTRY_ALERT_DAYS = envint("CETATEA_REGISTRY_ALERT_DAYS", "3")
 # Map tiles: URL template and attribution (OpenStreetMap by default; a city may run its own).
 CETATEA_TILE_URL = envstr("CETATEA_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 CETATEA_TILE_ATTRIBUTION = envstr(
@@ -344,3 +347,12 @@ CETATEA_IMAP_BATCH = envint("CETATEA_IMAP_BATCH", "200")
 # Category of a case opened by an e-mail (a catalogue code), and the largest message taken.
 CETATEA_INBOX_CATEGORY = envstr("CETATEA_INBOX_CATEGORY", "OTHER")
 CETATEA_INBOX_MAX_BYTES = envint("CETATEA_INBOX_MAX_BYTES", str(64 * 1024 * 1024))
+
+# --- Registry documents (cetatea.registry.pdf, docs/registry.md) -------------------------------
+# The institution named on receipts, registers and reports.
+CETATEA_INSTITUTION_NAME = envstr("CETATEA_INSTITUTION_NAME", "Primăria Municipiului Alba Iulia")
+# A phone line where citizens can ask about a registered document (empty: not printed).
+CETATEA_STATUS_PHONE = envstr("CETATEA_STATUS_PHONE")
+# Folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf (Unicode: ș ț ă â î); Debian's
+# fonts-dejavu-core installs them here.
+CETATEA_PDF_FONT_DIR = envstr("CETATEA_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")

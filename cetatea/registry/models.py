@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cetatea.catalog.models import BilingualName
+from cetatea.core.fields import SearchKeyField
 from cetatea.registry.choices import (
     Direction,
     DocRegime,
@@ -208,7 +209,8 @@ class Entry(models.Model):
         _("sender type"), max_length=12, choices=SenderKind.choices, default=SenderKind.PERSON
     )
     sender_name = models.CharField(_("sender"), max_length=200, blank=True)
-    sender_key = models.CharField(max_length=200, blank=True, editable=False)
+    # Folded "last first" key: a sender prefix is a B-tree range (see SearchKeyField).
+    sender_key = SearchKeyField(max_length=200, blank=True, editable=False)
     sender_address = models.CharField(_("sender's address"), max_length=300, blank=True)
     sender_email = models.EmailField(_("sender's e-mail"), blank=True)
     sender_phone = models.CharField(_("sender's phone"), max_length=20, blank=True)
@@ -313,13 +315,25 @@ class Entry(models.Model):
             ),
         ]
         indexes = [
+            # The clerks' search walks one of these newest first (selectors.entry_search).
             models.Index(fields=["registered_at", "id"], name="entry_registered_idx"),
-            models.Index(fields=["status", "due_date"], name="entry_status_due_idx"),
-            models.Index(
-                fields=["department", "status", "due_date"], name="entry_dept_status_due_idx"
-            ),
+            models.Index(fields=["status", "registered_at"], name="entry_status_registered_idx"),
             models.Index(fields=["sender_key", "registered_at"], name="entry_sender_idx"),
             models.Index(fields=["doc_type", "registered_at"], name="entry_type_idx"),
+            models.Index(fields=["department", "registered_at"], name="entry_dept_registered_idx"),
+            # The deadline watch and its alerts: only the open entries, by term.
+            # (status first: SQLite, without statistics, then prefers it to the search's
+            # status index for "open and past the term").
+            models.Index(
+                fields=["status", "due_date"],
+                condition=models.Q(status="open"),
+                name="entry_open_due_idx",
+            ),
+            models.Index(
+                fields=["department", "due_date"],
+                condition=models.Q(status="open"),
+                name="entry_open_dept_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,9 +5,9 @@ request from the website (/registratura/petitie/). Thin views over
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from cetatea.registry.documents import public_status_url
 from cetatea.registry.services import registry_online_submit
 
 SUBMIT_SALT = "cetatea.registry.online-petition"
@@ -84,12 +85,6 @@ class OnlinePetitionForm(forms.Form):
         return timezone.now().timestamp() - float(rendered) < MIN_FILL_SECONDS
 
 
-def status_url(request, entry) -> str:
-    """The public status page's address for ``entry`` (what the receipt's QR encodes)."""
-    query = urlencode({"n": entry.display_number, "c": entry.status_code})
-    return request.build_absolute_uri(f"{reverse('registry_public:public_status')}?{query}")
-
-
 @ratelimit(key="ip", rate=ONLINE_RATE, method="POST", block=False)
 @require_http_methods(["GET", "POST"])
 def online_petition(request):
@@ -119,7 +114,7 @@ def online_petition(request):
     return render(
         request,
         "registry/online_done.html",
-        {"entry": entry, "status_url": status_url(request, entry)},
+        {"entry": entry, "status_url": public_status_url(entry)},
     )
 
 
@@ -139,7 +134,7 @@ def _submit(request, data):
         phone=data["phone"],
         summary=data["summary"],
         submission_key=key,
-        status_url=request.build_absolute_uri(reverse("registry_public:public_status")),
+        status_url=settings.CETATEA_SITE_URL.rstrip("/") + reverse("registry_public:public_status"),
     )
 
 

@@ -11,11 +11,16 @@ the sender gave an address.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -38,6 +43,7 @@ from cetatea.registry.models import (
     DocumentType,
     Entry,
     EntryEvent,
+    EntryFile,
     NomenclatorItem,
     RegistryBook,
     RegistryPoint,
@@ -111,7 +117,9 @@ def _resolve_link(value, field: str, errors: dict) -> Entry | None:
     if value in (None, ""):
         return None
     if isinstance(value, Entry):
-        return value
+        # Read it again: a caller's instance may be stale (answered since), and the
+        # status decides between joining (art. 10(1)) and filing (art. 10(2)).
+        value = value.pk
     found = None
     if isinstance(value, int):
         found = Entry.objects.filter(pk=value).first()
@@ -357,7 +365,8 @@ def _locked_open(entry_id: int, version: int | None) -> Entry:
     )
     if version is not None and entry.version != version:
         raise ValidationError(
-            _("Someone else changed this entry meanwhile. Reload the page and try again.")
+            _("Someone else changed this entry meanwhile. Reload the page and try again."),
+            code="stale",  # the clerk pages answer 409 Conflict
         )
     if entry.status != EntryStatus.OPEN:
         raise ValidationError(
@@ -782,3 +791,229 @@ def _acknowledge(entry: Entry, status_url: str) -> None:
     transaction.on_commit(
         lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
     )
+
+
+# --- the clerk's counter (views.py): a new sender, the entry, its scans -----------------------
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILES = 10
+# Scans are recognised by their first bytes; the name and the browser's content type are
+# not trusted, so a renamed .exe is refused. Detected type -> (content type, extension).
+_SCAN_MAGIC = (
+    (b"%PDF-", ("application/pdf", "pdf")),
+    (b"\xff\xd8\xff", ("image/jpeg", "jpg")),
+    (b"\x89PNG\r\n\x1a\n", ("image/png", "png")),
+)
+
+
+def _stale() -> ValidationError:
+    return ValidationError(
+        _("Someone else changed this entry meanwhile. Reload the page and try again."),
+        code="stale",
+    )
+
+
+def entry_file_kind(file) -> tuple[str, str]:
+    """(content type, extension) of a scan read from its content: PDF, JPEG or PNG, not
+    empty, at most ``MAX_FILE_BYTES``. Anything else raises ``ValidationError``."""
+    name = Path(getattr(file, "name", "") or "").name or _("file")
+    size = getattr(file, "size", None) or 0
+    if size <= 0:
+        raise ValidationError(_("The file “%(name)s” is empty.") % {"name": name}, code="empty")
+    if size > MAX_FILE_BYTES:
+        raise ValidationError(
+            _("The file “%(name)s” is larger than %(mb)d MB.")
+            % {"name": name, "mb": MAX_FILE_BYTES // (1024 * 1024)},
+            code="too_large",
+        )
+    file.seek(0)
+    head = file.read(16) or b""
+    file.seek(0)
+    for magic, kind in _SCAN_MAGIC:
+        if head.startswith(magic):
+            return kind
+    raise ValidationError(
+        _("The file “%(name)s” is not a PDF, JPEG or PNG scan.") % {"name": name},
+        code="file_type",
+    )
+
+
+def _sha256(file) -> str:
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks() if hasattr(file, "chunks") else iter(lambda: file.read(65536), b""):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def registry_entry_add_file(
+    *, entry_id: int, file, actor: AbstractBaseUser | None, version: int | None = None
+) -> EntryFile:
+    """Attach a scan (PDF, JPEG or PNG, checked by content) to an entry, in the private
+    storage with its sha256. The same content attached twice is stored once: a double
+    submit adds nothing. ``version``, when given, must still be the entry's."""
+    content_type, extension = entry_file_kind(file)
+    digest = _sha256(file)
+    name = Path(file.name or "").name[-200:] or f"scan.{extension}"
+    with transaction.atomic():
+        entry = Entry.objects.select_for_update().select_related("book__point").get(pk=entry_id)
+        if version is not None and entry.version != version:
+            raise _stale()
+        existing = entry.files.filter(sha256=digest).first()
+        if existing is not None:
+            return existing
+        row = EntryFile(
+            entry=entry,
+            original_name=name,
+            content_type=content_type,
+            size=file.size,
+            sha256=digest,
+            uploaded_by=actor,
+        )
+        # The private storage as configured now: a FileField evaluates a callable storage
+        # once, when the model is imported, so tests that move it would write elsewhere.
+        row.file.storage = storages["private"]
+        # A random stored name: what the sender called the file never becomes a path.
+        row.file.save(f"{uuid.uuid4().hex}.{extension}", file, save=False)
+        try:
+            row.save()
+            _event(entry, EventKind.FILE, actor, name, file_id=row.pk, sha256=digest)
+        except Exception:
+            row.file.delete(save=False)  # no orphan file when the row is not written
+            raise
+    return row
+
+
+@dataclass(frozen=True)
+class NewSender:
+    """A sender recorded as a person at the counter (``person_create``: CNP or CUI
+    checked, phone and e-mail as contact points)."""
+
+    last_name: str
+    first_name: str = ""
+    national_id: str = ""
+    organisation: bool = False
+
+
+@dataclass
+class CounterResult:
+    entry: Entry
+    files: list[EntryFile] = field(default_factory=list)
+    not_stored: list[str] = field(default_factory=list)  # scans the storage refused
+
+
+def registry_counter_register(
+    *,
+    new_sender: NewSender | None = None,
+    files=(),
+    **register,
+) -> CounterResult:
+    """The clerk's register form: record a new sender as a person, register the document
+    (``registry_entry_register``, same arguments), then store its scans.
+
+    Every mistake is reported at once, keyed by field (``new_national_id``, ``files``,
+    the register's own fields), and nothing is kept: the person and the entry are one
+    transaction, so a refused registration leaves no person and gives its number back.
+    The scans are checked before anything is written and stored right after the commit,
+    so the book's counter is never held while megabytes are written; a double submit
+    (same ``submit_token``) returns the entry registered first and stores nothing twice.
+    """
+    from cetatea.people.choices import PersonKind
+    from cetatea.people.services import person_create
+
+    errors: dict[str, list[str]] = {}
+    files = list(files)
+    if len(files) > MAX_FILES:
+        errors["files"] = [_("At most %(n)d files at once.") % {"n": MAX_FILES}]
+    for upload in files:
+        try:
+            entry_file_kind(upload)
+        except ValidationError as exc:
+            errors.setdefault("files", []).extend(exc.messages)
+    actor = register.get("actor")
+    token = register.get("submit_token", "")
+    first = Entry.objects.filter(submit_token=token).first() if token else None
+    if first is not None:  # a double submit: the entry registered the first time
+        register, new_sender = {}, None
+    if register.get("sender_kind") == SenderKind.ANONYMOUS:
+        new_sender = None  # an anonymous document names nobody
+    with transaction.atomic():
+        if first is not None:
+            entry = first
+        elif new_sender is not None and register.get("person") is None:
+            kind = PersonKind.ORGANISATION if new_sender.organisation else PersonKind.INDIVIDUAL
+            try:
+                register["person"] = person_create(
+                    last_name=new_sender.last_name,
+                    first_name=new_sender.first_name,
+                    kind=kind,
+                    national_id=new_sender.national_id,
+                    phones=[p for p in [register.get("sender_phone", "")] if p],
+                    emails=[e for e in [register.get("sender_email", "")] if e],
+                    actor=actor,
+                )
+            except ValidationError as exc:
+                for key, messages in exc.message_dict.items():
+                    errors[{"contacts": "sender_phone"}.get(key, f"new_{key}")] = messages
+                if not register.get("sender_name"):
+                    name = f"{new_sender.last_name} {new_sender.first_name}".strip()
+                    register["sender_name"] = name
+        if first is None:
+            try:
+                entry = registry_entry_register(**register)
+            except ValidationError as exc:
+                for key, messages in exc.message_dict.items():
+                    errors.setdefault(key, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)  # rolls back the person and gives the number back
+        created = register.get("person")
+        if new_sender is not None and created is not None and entry.person_id != created.pk:
+            # A concurrent double submit registered the entry first: drop our new person.
+            transaction.set_rollback(True)
+    result = CounterResult(entry=entry)
+    for upload in files:
+        try:
+            result.files.append(
+                registry_entry_add_file(entry_id=entry.pk, file=upload, actor=actor)
+            )
+        except OSError:
+            result.not_stored.append(Path(upload.name or "").name)
+    return result
+
+
+def registry_entry_answer_checked(
+    *,
+    entry_id: int,
+    version: int,
+    summary: str,
+    actor: AbstractBaseUser,
+    channel: str = RegistryChannel.POST,
+    addressee: str = "",
+    pages: int = 1,
+    submit_token: str = "",
+) -> Entry:
+    """``registry_entry_answer`` from the entry page: the entry must still be at the
+    ``version`` the clerk saw (locked while the answer is registered). A double submit
+    (same ``submit_token``) returns the answer registered first."""
+    if submit_token:
+        existing = Entry.objects.filter(submit_token=submit_token).first()
+        if existing is not None:
+            return existing
+    with transaction.atomic():
+        incoming = Entry.objects.select_for_update().get(pk=entry_id)
+        if incoming.version != version:
+            raise _stale()
+        if incoming.direction != Direction.INCOMING:
+            raise ValidationError(
+                {"summary": [_("Only an incoming document is answered.")]}, code="invalid"
+            )
+        return registry_entry_answer(
+            entry_id=entry_id,
+            summary=summary,
+            actor=actor,
+            channel=channel,
+            addressee=addressee,
+            pages=pages,
+            submit_token=submit_token,
+        )

@@ -366,6 +366,11 @@ class Command(BaseCommand):
             help="cases are registered evenly over this many years before now",
         )
         parser.add_argument(
+            "--skip-map-cells",
+            action="store_true",
+            help="do not rebuild the map's cells after adding cases (rebuild_map_cells later)",
+        )
+        parser.add_argument(
             "--workers",
             type=int,
             default=1,
@@ -387,7 +392,8 @@ class Command(BaseCommand):
             self._seed_persons(n, batch, options["seed"], options["workers"])
         if m:
             self._seed_cases(m, batch, options["seed"], options["case_years"])
-            self._rebuild_map_cells()
+            if not options["skip_map_cells"]:
+                self._rebuild_map_cells()
         if k:
             self._seed_interactions(k, batch, options["seed"], options["case_years"])
         self.stdout.write(
