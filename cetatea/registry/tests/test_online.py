@@ -100,4 +100,7 @@ def test_bots_are_refused(client, registry):
 def test_the_form_is_romanian_first(client, registry):
     response = client.get(URL)
     assert response.status_code == 200
+    assert "Trimiteți o petiție online" in response.content.decode()
     assert reverse("registry_public:online_petition") == URL
+    client.cookies["django_language"] = "en"
+    assert "Send a petition online" in client.get(URL).content.decode()

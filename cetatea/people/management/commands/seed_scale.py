@@ -549,6 +549,15 @@ class Command(BaseCommand):
         from cetatea.cases.models import Case, Interaction
         from cetatea.people.models import Person
 
+        if not Person.objects.active().exists():
+            raise CommandError("No persons: add some with --persons first.")
+        if connection.vendor == "postgresql":
+            self._seed_interactions_sql(k, seed, years)
+            return
+        # Each row goes into two indexes at a random place (person, case): with SQLite's
+        # default 2 MB page cache that is a disk read per row on a big table.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -1048576")  # 1 GiB, this connection only
         person_ids = list(Person.objects.active().values_list("pk", flat=True))
         if not person_ids:
             raise CommandError("No persons: add some with --persons first.")
@@ -588,10 +597,71 @@ class Command(BaseCommand):
                         summary=summary,
                     )
                 )
+            rows.sort(key=lambda row: row.person_id)  # neighbours in the person index
             with transaction.atomic():
                 Interaction.objects.bulk_create(rows, batch_size=self.insert_batch)
             done += len(rows)
             self._progress("interactions", done, k, done, started)
+
+    def _seed_interactions_sql(self, k: int, seed: int, years: float) -> None:
+        """The same contacts written by PostgreSQL itself (``INSERT … SELECT`` over
+        ``generate_series``), in batches of 500,000: the kinds with their weights as a
+        table of cumulative shares, persons and cases drawn from arrays of their ids."""
+        from cetatea.cases.models import Interaction
+
+        table = Interaction._meta.db_table
+        kinds = list(CONTACT_KINDS.items())
+        total = sum(weight for _kind, weight in kinds)
+        bounds, running = [], 0
+        for (channel, direction, handler, summary), weight in kinds:
+            running += weight
+            bounds.append((running / total, str(channel), str(direction), str(handler), summary))
+        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(bounds))
+        params = [v for row in bounds for v in row]
+        span = years * 365.25 * 86400
+        # Placeholders only; the table name is the model's.
+        sql = f"""
+            WITH kinds(upper, channel, direction, handler, summary) AS (VALUES {values}),
+            persons AS (
+                SELECT array_agg(id) AS ids FROM people_person WHERE merged_into_id IS NULL
+            ),
+            cases AS (
+                SELECT array_agg(id ORDER BY id) AS ids, array_agg(requester_id ORDER BY id) AS who
+                FROM cases_case WHERE requester_id IS NOT NULL
+            ),
+            draws AS (
+                SELECT random() AS pick, random() AS about, random() AS which,
+                       random() AS age, random() AS length
+                FROM generate_series(1, %s)
+            )
+            INSERT INTO {table} (person_id, case_id, channel, direction, handler, occurred_at,
+                                 duration_seconds, summary, external_id, created_at)
+            SELECT
+                CASE WHEN d.about < 0.33 AND cardinality(c.ids) > 0
+                     THEN c.who[1 + floor(d.which * cardinality(c.ids))::int]
+                     ELSE p.ids[1 + floor(d.which * cardinality(p.ids))::int] END,
+                CASE WHEN d.about < 0.33 AND cardinality(c.ids) > 0
+                     THEN c.ids[1 + floor(d.which * cardinality(c.ids))::int] END,
+                k.channel, k.direction, k.handler,
+                now() - make_interval(secs => d.age * %s),
+                CASE WHEN k.channel IN ('phone', 'robot')
+                     THEN (20 - 150 * ln(1 - d.length))::int END,
+                k.summary, '', now()
+            FROM draws d CROSS JOIN persons p CROSS JOIN cases c
+            CROSS JOIN LATERAL (
+                SELECT * FROM kinds WHERE kinds.upper >= d.pick ORDER BY kinds.upper LIMIT 1
+            ) k
+        """  # noqa: S608
+        done = 0
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setseed(%s)", [((seed * 7919) % 1000) / 1000])
+            while done < k:
+                n = min(500_000, k - done)
+                with transaction.atomic():
+                    cursor.execute(sql, [*params, n, span])
+                done += n
+                self._progress("interactions", done, k, done, started)
 
     def _rebuild_map_cells(self) -> None:
         """The services keep the map's pre-aggregated cells (``MapCell``) as they file and
