@@ -48,13 +48,15 @@ fmt: venv
 	$(BIN)/ruff check --fix .
 
 # The citizen lookup, the map (1,000,000 cases) and the Open311 API with its load run
-# (gunicorn + wrk; wrk is installed with apt-get when missing and running as root).
+# (gunicorn + wrk; wrk is installed with apt-get when missing and running as root), and
+# the registry (500,000 entries: 8 clerks registering at once, the clerks' search).
 bench: venv
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/map.py
 	$(BIN)/python bench/open311.py --load
 	$(BIN)/python bench/cti.py
 	$(BIN)/python bench/console_queue.py
+	$(BIN)/python bench/registry.py
 
 ci:
 	bash .ci/run

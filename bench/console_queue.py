@@ -63,7 +63,9 @@ ROWS = [
 
 
 def run_child(label: str, env_update: dict, drop: list[str], args) -> list[dict]:
-    env_update = {**env_update, "CETATEA_LOG_LEVEL": "WARNING"}
+    # Pages render without a collectstatic manifest (as in the tests): the settings pick
+    # plain static files before anything reads them.
+    env_update = {**env_update, "CETATEA_LOG_LEVEL": "WARNING", "CETATEA_PLAIN_STATIC": "true"}
     drop = drop + ["CETATEA_EMAIL_BACKEND", "REDIS_URL"]
     options = {"iterations": args.iterations, "interactions": args.interactions}
     return spawn_child(__file__, label, env_update, drop, options)

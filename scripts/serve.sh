@@ -13,6 +13,8 @@ WORKER=$!
     $BIN/python manage.py retry_notifications >/dev/null || true
     # Escalations every 5 minutes (idempotent: a case and level is escalated once).
     n=$((n + 1)); if [ $((n % 5)) -eq 0 ]; then $BIN/python manage.py escalate_cases >/dev/null || true; fi
+    # The registry's deadline digest every 5 minutes (one mail per department a day).
+    if [ $((n % 5)) -eq 0 ]; then $BIN/python manage.py registry_alerts >/dev/null || true; fi
   done ) &
 TIMER=$!
 trap 'kill $WORKER $TIMER 2>/dev/null || true' EXIT INT TERM
