@@ -123,9 +123,9 @@ def _word_ids(words: list[str], limit: int) -> list[int]:
                 params,
             )
             return [row[0] for row in cursor.fetchall()]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
+    nested = connection.in_atomic_block  # else the commit ends the SET LOCAL
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
         try:
             cursor.execute(
                 f"SELECT id FROM registry_entry WHERE {where} LIMIT %s",  # noqa: S608 (constants)
@@ -133,8 +133,8 @@ def _word_ids(words: list[str], limit: int) -> list[int]:
             )
             return [row[0] for row in cursor.fetchall()]
         finally:
-            cursor.execute("RESET enable_seqscan")
-            cursor.execute("RESET enable_indexscan")
+            if nested:
+                cursor.execute("RESET enable_seqscan; RESET enable_indexscan")
 
 
 def _id_list(ids: list[int]) -> RawSQL:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 import time_machine
 from django.core import mail, signing
 from django.urls import reverse
+from django.utils import timezone
 
 from cetatea.registry.choices import EntryStatus, EventKind, RegistryChannel
 from cetatea.registry.models import Entry
@@ -17,8 +19,10 @@ URL = "/registratura/petitie/"
 
 
 def _form(**overrides):
-    with time_machine.travel("2026-11-30 08:00:00+00:00"):
-        stamp = signing.dumps(1.0, salt=SUBMIT_SALT)  # rendered long ago
+    # Rendered a minute before it is sent (stamped relative to now: a fixed date would
+    # expire with the form's one-day limit).
+    with time_machine.travel(timezone.now() - dt.timedelta(minutes=1)):
+        stamp = signing.dumps(1.0, salt=SUBMIT_SALT)
     data = {
         "kind": "petitie",
         "name": "Ionescu Maria",
