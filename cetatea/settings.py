@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "cetatea.inbox",
     "cetatea.intake",
     "cetatea.registry",
+    "cetatea.revenue",
 ]
 
 MIDDLEWARE = [
