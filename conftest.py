@@ -113,6 +113,7 @@ def personas(db):
         "staff": make_user("staff", roles.DEPARTMENT_STAFF),
         "crew": make_user("crew", roles.FIELD_CREW),
         "manager": make_user("manager", roles.MANAGER),
+        "revenue": make_user("revenue", roles.REVENUE_OFFICER),
         "admin": make_user("admin", roles.ADMINISTRATOR, is_staff=True),
         "citizen": make_user("citizen"),
     }

@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from cetatea.core.views import healthz
 from cetatea.open311 import views as open311_views
 from cetatea.registry.urls import public_urlpatterns
+from cetatea.revenue.urls import portal_urlpatterns as revenue_portal_urlpatterns
 from cetatea.telephony import views as telephony_views
 
 urlpatterns = [
@@ -26,9 +27,11 @@ urlpatterns = [
     path("staff/notifications/", include("cetatea.notify.urls")),
     path("staff/calls/", include("cetatea.telephony.urls")),
     path("staff/inbox/", include("cetatea.inbox.urls")),
+    path("staff/revenue/", include("cetatea.revenue.urls")),
     path("staff/", include("cetatea.intake.urls")),  # staff/intake/, staff/field/
     path("staff/", include("cetatea.console.urls")),
     path("staff/", RedirectView.as_view(pattern_name="people:search", permanent=False)),
+    path("account/taxes/", include((revenue_portal_urlpatterns, "revenue_portal"))),
     path("", include("cetatea.portal.urls")),
 ]
 

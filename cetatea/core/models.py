@@ -24,6 +24,7 @@ class AuditLog(models.Model):
         MERGE_PERSONS = "merge_persons", _("Persons merged")
         EXPORT = "export", _("Personal data exported")
         MODERATION = "moderation", _("Public content moderated")
+        VIEW_BALANCE = "view_balance", _("Tax balance viewed")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -15,6 +15,7 @@ DEPARTMENT_STAFF = "department_staff"
 FIELD_CREW = "field_crew"
 MANAGER = "manager"
 ADMINISTRATOR = "administrator"
+REVENUE_OFFICER = "revenue_officer"
 
 ROLE_LABELS = {
     OPERATOR: _("Call-centre operator"),
@@ -23,6 +24,7 @@ ROLE_LABELS = {
     FIELD_CREW: _("Field crew"),
     MANAGER: _("Manager"),
     ADMINISTRATOR: _("Administrator"),
+    REVENUE_OFFICER: _("Revenue officer"),
 }
 
 _PERSON_READ = ["people.view_person", "people.view_person_360", "people.view_contactpoint"]
@@ -42,6 +44,14 @@ _REGISTRY_SETUP = [
     f"registry.{action}_{model}"
     for model in ("registrypoint", "documenttype", "nomenclatoritem")
     for action in ("add", "change", "view")
+]
+
+# Balances are seen by this role only (and the superuser): not by operators, managers,
+# registry clerks or administrators (docs/revenue.md, "Who sees balances").
+_REVENUE = [
+    "revenue.view_taxpayeraccount",
+    "revenue.view_balance",
+    "revenue.import_revenue",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -113,6 +123,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _REGISTRY_WORK
     + _REGISTRY_SETUP
     + ["registry.extend_entry", "registry.view_registry_reports"],
+    REVENUE_OFFICER: _PERSON_READ + _REVENUE,
 }
 
 

@@ -29,6 +29,7 @@ from cetatea.portal.forms import (
     SupportForm,
 )
 from cetatea.portal.models import CitizenAccount, Subscription
+from cetatea.revenue import views as revenue_views
 
 REPORT_RATE = "20/h"
 MAIL_RATE = "10/h"
@@ -439,11 +440,9 @@ def account(request):
         except ValueError:
             page = 1
         cases, has_next = selectors.citizen_cases(person=acct.person, email=acct.email, page=page)
-        return render(
-            request,
-            "portal/account.html",
-            {"account": acct, "cases": cases, "page": page, "has_next": has_next},
-        )
+        context = {"account": acct, "cases": cases, "page": page, "has_next": has_next}
+        context.update(revenue_views.portal_context(acct))  # "My taxes and fines"
+        return render(request, "portal/account.html", context)
     form = LoginForm(request.POST or None)
     if request.method == "POST" and getattr(request, "limited", False):
         form.is_valid()

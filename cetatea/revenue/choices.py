@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TaxType(models.TextChoices):
@@ -32,7 +33,7 @@ class FineStatus(models.TextChoices):
 
     UNPAID = "unpaid", _("Unpaid")
     CONTESTED = "contested", _("Contested in court")
-    PAID = "paid", _("Paid")
+    PAID = "paid", pgettext_lazy("fine status", "Paid")
     CANCELLED = "cancelled", _("Cancelled")
 
 

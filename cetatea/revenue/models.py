@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cetatea.revenue.choices import (
     FineStatus,
@@ -295,10 +296,10 @@ class ImportRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     rows = models.PositiveIntegerField(_("rows read"), default=0)
-    created = models.PositiveIntegerField(_("created"), default=0)
-    updated = models.PositiveIntegerField(_("updated"), default=0)
-    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
-    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    created = models.PositiveIntegerField(pgettext_lazy("rows imported", "created"), default=0)
+    updated = models.PositiveIntegerField(pgettext_lazy("rows imported", "updated"), default=0)
+    unchanged = models.PositiveIntegerField(pgettext_lazy("rows imported", "unchanged"), default=0)
+    rejected = models.PositiveIntegerField(pgettext_lazy("rows imported", "rejected"), default=0)
     rejects_file = models.CharField(_("rejects file"), max_length=500, blank=True)
     error = models.TextField(_("error"), blank=True)
 

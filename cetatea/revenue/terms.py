@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -56,3 +57,28 @@ def default_instalments(
         return [(1, terms.first_due, amount)]
     second = (amount / 2).quantize(CENT, rounding="ROUND_DOWN")
     return [(1, terms.first_due, amount - second), (2, terms.second_due, second)]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months later (the month's last day when the month
+    is shorter: 31 January + 1 month = 28 or 29 February)."""
+    years, month0 = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month0 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def late_months(due: dt.date, paid_on: dt.date) -> int:
+    """Months or parts of a month of delay (CPF art. 183(2)) for a debt whose term was
+    ``due`` (already moved to a working day) and which is extinguished on ``paid_on``:
+    counted from the day after the term to the day of payment inclusive, each month
+    started counting whole (research §4.4). Due 31 March: paid by 31 March -> 0, paid
+    1-30 April -> 1, paid 1 May -> 2."""
+    start = due + dt.timedelta(days=1)
+    if paid_on < start:
+        return 0
+    whole = (paid_on.year - start.year) * 12 + paid_on.month - start.month
+    if add_months(start, whole) > paid_on:
+        whole -= 1
+    return whole + 1

@@ -1,11 +1,23 @@
 """Template helpers of the staff console."""
 
 from django import template
-from django.forms import SelectMultiple
+from django.forms import ModelChoiceField, SelectMultiple
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 register = template.Library()
+
+
+def _choices(field) -> list:
+    """The field's choices read with one plain SELECT.
+
+    Django's ModelChoiceIterator reads with ``QuerySet.iterator()``, which on PostgreSQL is
+    a server-side cursor: DECLARE, FETCH and CLOSE, three round trips for each select of
+    the page instead of one."""
+    if not isinstance(field, ModelChoiceField):
+        return list(field.choices)
+    head = [("", field.empty_label)] if field.empty_label is not None else []
+    return head + [(field.prepare_value(o), field.label_from_instance(o)) for o in field.queryset]
 
 
 @register.simple_tag
@@ -30,7 +42,7 @@ def select(bound_field):
         '<option value="{}"{}>{}</option>',
         (
             (key, mark_safe(" selected") if str(key) in chosen else "", label)
-            for key, label in field.choices
+            for key, label in _choices(field)
         ),
     )
     return format_html(

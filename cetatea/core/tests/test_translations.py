@@ -10,15 +10,19 @@ LOCALE = Path(settings.BASE_DIR) / "cetatea" / "locale" / "ro" / "LC_MESSAGES"
 
 
 def _po_entries(path: Path) -> list[tuple[str, str, bool]]:
-    """(msgid, msgstr, fuzzy) of every entry of a .po file (no contexts).
+    """(msgid, msgstr, fuzzy) of every entry of a .po file.
 
     For a plural entry, msgstr is the shortest of its forms (empty if any is empty) and
-    msgid is prefixed with "plural:" so that the compiled-catalogue check skips it.
+    msgid is prefixed with "plural:" so that the compiled-catalogue check skips it. An
+    entry with a context has msgid ``context\x04msgid``, the key gettext looks up.
     """
     entries, msgid, forms, fuzzy, target, plural = [], None, [], False, None, False
+    context = None
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
+        elif line.startswith("msgctxt "):
+            context = ast.literal_eval(line[8:])
         elif line.startswith("msgid "):
             msgid, target = ast.literal_eval(line[6:]), "id"
         elif line.startswith("msgid_plural "):
@@ -32,8 +36,11 @@ def _po_entries(path: Path) -> list[tuple[str, str, bool]]:
             forms[-1] += ast.literal_eval(line)
         elif not line.strip() and msgid is not None:
             msgstr = min(forms, key=len) if forms else ""
+            if context is not None:
+                msgid = f"{context}\x04{msgid}"
             entries.append(((f"plural:{msgid}" if plural else msgid), msgstr, fuzzy))
             msgid, forms, fuzzy, target, plural = None, [], False, None, False
+            context = None
     return entries
 
 

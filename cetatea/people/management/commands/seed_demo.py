@@ -16,6 +16,7 @@ import os
 import random
 import time
 import unicodedata
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -363,6 +364,7 @@ DEMO_USERS = [
     ("staff", roles.DEPARTMENT_STAFF, "Ștefan", "Bota", "drumuri-utilitati", None),
     ("crew", roles.FIELD_CREW, "Vasile", "Todea", "drumuri-utilitati", "echipa-drumuri"),
     ("manager", roles.MANAGER, "Cristina", "Suciu", "cabinet-primar", None),
+    ("revenue", roles.REVENUE_OFFICER, "Ioana", "Câmpean", "venituri", None),
     ("admin", roles.ADMINISTRATOR, "Horațiu", "Bârsan", None, None),
 ]
 
@@ -385,6 +387,7 @@ class Command(BaseCommand):
         if User.objects.filter(username=DEMO_MARKER_USERNAME).exists():
             self.stdout.write("demo data already loaded")
             call_command("load_registry", stdout=self.stdout, stderr=self.stderr)
+            self._load_revenue()
             self._ensure_open311_client()
             self._print_logins()
             return
@@ -410,6 +413,7 @@ class Command(BaseCommand):
             t = time.perf_counter()
             count = self._log_interactions(persons, cases, options["interactions"])
             self.stdout.write(f"interactions: {count} ({time.perf_counter() - t:.1f} s)")
+        self._load_revenue()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data loaded in {time.perf_counter() - started:.1f} s.")
         )
@@ -438,6 +442,27 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Open311 (apps, FixMyStreet): {SITE_URL}open311/v2/ demo api_key {DEMO_OPEN311_KEY}"
         )
+
+    def _load_revenue(self) -> None:
+        """The balance's dated rates and what the demo citizens owe, imported as the revenue
+        system exports it (``revenue/data/demo``). Safe to repeat: rows already imported
+        are left unchanged. The accounts find the demo persons by CNP."""
+        from django.conf import settings
+
+        from cetatea.revenue.importer import DEMO_DIR
+
+        call_command("load_revenue_config", stdout=self.stdout, stderr=self.stderr)
+        for kind in ("taxpayers", "obligations", "fines", "payments"):
+            call_command(
+                "import_revenue",
+                kind,
+                str(DEMO_DIR / f"{kind}.csv"),
+                "--no-progress",
+                "--rejects",
+                str(Path(settings.VAR_DIR) / f"demo-revenue-{kind}.rejects.csv"),
+                stdout=self.stdout,
+                stderr=self.stderr,
+            )
 
     def _ensure_open311_client(self) -> None:
         from cetatea.open311.models import ApiClient, hash_key
