@@ -155,3 +155,13 @@ def _english_outside_requests():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_choice_cache():
+    """The queue's cached select options must not outlive a test's rolled-back rows."""
+    from cetatea.console.templatetags.console import clear_choice_cache
+
+    clear_choice_cache()
+    yield
+    clear_choice_cache()

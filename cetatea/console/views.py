@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cetatea.cases.choices import OPEN_STATUSES
+from cetatea.cases.choices import OPEN_STATUSES, Priority, Status
 from cetatea.catalog.models import Team
 from cetatea.console import forms, selectors, services
 from cetatea.core.maps import map_config
@@ -76,6 +76,8 @@ def queue(request):
         "saved_views": selectors.saved_views(request.user),
         "saved_form": forms.SavedViewForm(initial={"query": query.urlencode()}),
         "bulk_form": forms.BulkForm(),
+        "status_labels": dict(Status.choices),
+        "priority_labels": dict(Priority.choices),
     }
     status = 200 if form.is_valid() else 400
     return render(request, "console/queue.html", context, status=status)

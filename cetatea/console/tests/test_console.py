@@ -565,3 +565,27 @@ def test_queue_reads_are_index_ranges_on_the_existing_indexes(staff, catalog):
                 plan = " ".join(str(row[-1]) for row in cursor.fetchall())
             assert index in plan, plan
             assert "TEMP B-TREE" not in plan, plan
+
+
+def test_queue_options_are_read_once_and_follow_catalogue_changes(client, staff, catalog):
+    """The select options come from a per-process cache; a saved category drops it."""
+    from django.test.utils import CaptureQueriesContext
+
+    from cetatea.catalog.models import Category
+
+    client.force_login(staff)
+    assert client.get(QUEUE).status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        client.get(QUEUE)
+    assert not [q for q in second.captured_queries if '"catalog_category"' in q["sql"]]
+    Category.objects.create(
+        code="NEWCAT",
+        name_ro="Categorie nouă",
+        name_en="Brand-new category",
+        department=catalog["roads"],
+        target_hours=24,
+    )
+    assert "Brand-new category" in client.get(QUEUE).content.decode()
+    catalog["pothole"].name_en = "Holes in the road"
+    catalog["pothole"].save()
+    assert "Holes in the road" in client.get(QUEUE).content.decode()
