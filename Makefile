@@ -49,7 +49,9 @@ fmt: venv
 
 # The citizen lookup, the map (1,000,000 cases) and the Open311 API with its load run
 # (gunicorn + wrk; wrk is installed with apt-get when missing and running as root), and
-# the registry (500,000 entries: 8 clerks registering at once, the clerks' search).
+# the registry (500,000 entries: 8 clerks registering at once, the clerks' search), and
+# what citizens owe (a taxpayer's balance with 10 years of history; 1,000,000 obligations
+# imported).
 bench: venv
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/map.py
@@ -57,6 +59,8 @@ bench: venv
 	$(BIN)/python bench/cti.py
 	$(BIN)/python bench/console_queue.py
 	$(BIN)/python bench/registry.py
+	$(BIN)/python bench/revenue_balance.py
+	$(BIN)/python bench/revenue_import.py
 
 ci:
 	bash .ci/run
