@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv run test lint fmt typecheck bench ci check browser-deps mail-deps pdf-deps
+.PHONY: venv run test lint fmt typecheck bench ci check browser-deps mail-deps pdf-deps robot-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ mail-deps:
 pdf-deps:
 	@bash scripts/pdf-deps.sh
 
-test: venv check browser-deps mail-deps pdf-deps
+# espeak-ng, sox and sipp (sip-tester) for the phone robot (installed when root; skip without).
+robot-deps:
+	@bash scripts/robot-deps.sh
+
+test: venv check browser-deps mail-deps pdf-deps robot-deps
 	$(BIN)/pytest -p no:cacheprovider -n 2
 
 lint: venv

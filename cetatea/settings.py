@@ -320,6 +320,8 @@ CETATEA_OPEN311_ENDPOINT_TYPE = envstr("CETATEA_OPEN311_ENDPOINT_TYPE", "product
 # Call centre (docs/telephony.md): the token in the PBX's CTI URL, /api/v1/cti/<token>.
 # Empty (the default) turns the endpoint off: every event is refused.
 CETATEA_CTI_TOKEN = envstr("CETATEA_CTI_TOKEN")
+# The phone robot's TwiML-style callback, /api/v1/robot/<token>; empty turns it off.
+CETATEA_ROBOT_TOKEN = envstr("CETATEA_ROBOT_TOKEN")
 
 # Notifications to citizens (cetatea.notify, docs/notifications.md): e-mail through the
 # EMAIL_* settings above, SMS through a gateway backend chosen by dotted path.
@@ -357,3 +359,8 @@ CETATEA_STATUS_PHONE = envstr("CETATEA_STATUS_PHONE")
 # Folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf (Unicode: ș ț ă â î); Debian's
 # fonts-dejavu-core installs them here.
 CETATEA_PDF_FONT_DIR = envstr("CETATEA_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+
+# --- Phone robot: prompt audio and the SIP endpoint (cetatea.telephony.robot) ------------------
+# Rendered prompts are cached here (cache/), and recorded prompts are read from here
+# (recorded/<language>/<prompt key>.wav), replacing the synthesised voice.
+CETATEA_ROBOT_PROMPT_DIR = Path(envstr("CETATEA_ROBOT_PROMPT_DIR", str(VAR_DIR / "robot-prompts")))

@@ -10,6 +10,7 @@ from cetatea.open311 import views as open311_views
 from cetatea.registry.urls import public_urlpatterns
 from cetatea.revenue.urls import portal_urlpatterns as revenue_portal_urlpatterns
 from cetatea.telephony import views as telephony_views
+from cetatea.telephony.robot.webhook import robot_webhook
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -21,6 +22,8 @@ urlpatterns = [
     re_path(r"^open311/v2(?P<path>/[\s\S]*)?\Z", open311_views.endpoint, name="open311"),
     # The PBX's CTI events, at the path of Zammad's generic CTI API (docs/telephony.md).
     re_path(r"^api/v1/cti/(?P<token>[^/]+)/?\Z", telephony_views.cti_endpoint, name="cti"),
+    # The phone robot over a TwiML-style callback (cetatea/telephony/robot/webhook.py).
+    re_path(r"^api/v1/robot/(?P<token>[^/]+)/?\Z", robot_webhook, name="robot_webhook"),
     path("staff/people/", include("cetatea.people.urls")),
     path("staff/registry/", include("cetatea.registry.urls")),
     path("registratura/", include((public_urlpatterns, "registry_public"))),

@@ -121,3 +121,106 @@ class CallOffer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call_id} → {self.user_id}"
+
+
+class RobotPin(models.Model):
+    """The PIN a citizen types to the phone robot (issued or reset by staff).
+
+    Only a password hash is kept (``make_password``), never the digits."""
+
+    person = models.OneToOneField(
+        "people.Person", on_delete=models.CASCADE, related_name="robot_pin"
+    )
+    pin_hash = models.CharField(max_length=200, editable=False)
+    issued_at = models.DateTimeField(_("issued"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("phone robot PIN")
+        verbose_name_plural = _("phone robot PINs")
+
+    def __str__(self) -> str:
+        return f"PIN of {self.person_id}"
+
+
+class RobotAttempt(models.Model):
+    """One identification attempt at the phone robot (for the lock-outs).
+
+    ``identity_hash`` is the keyed hash of what was typed (CNP or taxpayer account),
+    ``caller_hash`` that of the caller ID; neither is reversible."""
+
+    identity_hash = models.CharField(max_length=64)
+    caller_hash = models.CharField(max_length=64, blank=True)
+    call_id = models.CharField(max_length=250, blank=True)
+    success = models.BooleanField(default=False)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["identity_hash", "at"], name="robotattempt_identity_idx"),
+            models.Index(fields=["caller_hash", "at"], name="robotattempt_caller_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identity_hash[:8]} {'ok' if self.success else 'failed'} {self.at}"
+
+
+class RobotLock(models.Model):
+    """The robot refuses an identity after too many failures, until staff unlock it."""
+
+    identity_hash = models.CharField(max_length=64, unique=True)
+    person = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    locked_at = models.DateTimeField(_("locked"))
+    unlocked_at = models.DateTimeField(_("unlocked"), null=True, blank=True)
+    unlocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("phone robot lock")
+        verbose_name_plural = _("phone robot locks")
+
+    def __str__(self) -> str:
+        return f"{self.identity_hash[:8]} locked {self.locked_at}"
+
+
+class RobotCall(models.Model):
+    """One call answered by the phone robot: the KPI record, and the dialog state for
+    transports that keep none themselves (the HTTP callback)."""
+
+    call_id = models.CharField(max_length=250, unique=True)
+    transport = models.CharField(max_length=20)
+    caller_hash = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    language = models.CharField(max_length=2, default="ro")
+    person = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    identified = models.BooleanField(default=False)
+    transferred = models.BooleanField(default=False)
+    # Menu options used, in order ("taxes", "fines", "petition", "operator").
+    options = models.JSONField(default=list, blank=True)
+    outcome = models.CharField(max_length=30, blank=True)
+    state = models.JSONField(default=dict, blank=True)
+    interaction = models.OneToOneField(
+        "cases.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("phone robot call")
+        verbose_name_plural = _("phone robot calls")
+        indexes = [models.Index(fields=["started_at"], name="robotcall_started_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.outcome}"
