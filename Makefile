@@ -15,7 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-run: venv
+run: venv robot-deps
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	CETATEA_DEBUG=$${CETATEA_DEBUG:-true} scripts/serve.sh

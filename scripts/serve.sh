@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Serve Cetatea on http://127.0.0.1:8000 with its background worker beside it.
-# Both stop together (Ctrl-C stops the server; the trap stops the worker).
+# Serve Cetatea on http://127.0.0.1:8000 with its background worker and the phone
+# robot's SIP endpoint beside it. All stop together (Ctrl-C stops the server; the trap stops the worker).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -17,5 +17,9 @@ WORKER=$!
     if [ $((n % 5)) -eq 0 ]; then $BIN/python manage.py registry_alerts >/dev/null || true; fi
   done ) &
 TIMER=$!
-trap 'kill $WORKER $TIMER 2>/dev/null || true' EXIT INT TERM
+# The phone robot's SIP endpoint (docs/phone-robot-sip.md): a PBX or a soft phone calls
+# sip:robot@127.0.0.1:5070. Prompts need espeak-ng and sox (make run installs them).
+$BIN/python manage.py robot_sip --host 127.0.0.1 --port "${CETATEA_ROBOT_SIP_PORT:-5070}" &
+ROBOT=$!
+trap 'kill $WORKER $TIMER $ROBOT 2>/dev/null || true' EXIT INT TERM
 $BIN/python manage.py runserver "${CETATEA_BIND:-127.0.0.1:8000}"
