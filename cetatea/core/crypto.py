@@ -56,3 +56,10 @@ def rotate(token: str) -> str:
 def _keys_changed(*, setting: str, **kwargs) -> None:
     if setting == "NATIONAL_ID_KEYS":
         _fernet.cache_clear()
+
+
+def token_matches(given: str, expected: str) -> bool:
+    """A token from a URL against the configured one, in constant time (compare_digest
+    takes the same time whatever the first differing character); an empty configured
+    token matches nothing, so an unset setting turns the endpoint off."""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from cetatea.core.crypto import token_matches
 from cetatea.core.identifiers import format_phone
 from cetatea.people.forms import PersonForm
 from cetatea.telephony import selectors, services
@@ -25,9 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def _token_ok(given: str) -> bool:
-    expected = settings.CETATEA_CTI_TOKEN
-    # compare_digest takes the same time whatever the first differing character.
-    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+    return token_matches(given, settings.CETATEA_CTI_TOKEN)
 
 
 def _payload(request) -> dict[str, object]:

@@ -8,7 +8,6 @@ A Gather that gets no key falls through to a Redirect back here with ``timeout=1
 
 from __future__ import annotations
 
-import hmac
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
@@ -17,6 +16,7 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from cetatea.core.crypto import token_matches
 from cetatea.telephony.robot.engine import Collect, Dialog, DigitCollector, Hangup, Say, Transfer
 from cetatea.telephony.robot.flows import COLLECTS
 
@@ -25,8 +25,7 @@ ENDED = {"completed", "canceled", "failed", "busy", "no-answer"}
 
 
 def _token_ok(given: str) -> bool:
-    expected = settings.CETATEA_ROBOT_TOKEN
-    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+    return token_matches(given, settings.CETATEA_ROBOT_TOKEN)
 
 
 def _xml(body: str, status: int = 200) -> HttpResponse:
