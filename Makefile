@@ -55,8 +55,9 @@ fmt: venv
 # (gunicorn + wrk; wrk is installed with apt-get when missing and running as root), and
 # the registry (500,000 entries: 8 clerks registering at once, the clerks' search), and
 # what citizens owe (a taxpayer's balance with 10 years of history; 1,000,000 obligations
-# imported).
-bench: venv
+# imported), and the phone robot (20 simultaneous SIP calls: RTP pacing and how soon the
+# answer starts; needs espeak-ng and sox, which robot-deps installs).
+bench: venv robot-deps
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/map.py
 	$(BIN)/python bench/open311.py --load
@@ -65,6 +66,7 @@ bench: venv
 	$(BIN)/python bench/registry.py
 	$(BIN)/python bench/revenue_balance.py
 	$(BIN)/python bench/revenue_import.py
+	$(BIN)/python bench/robot.py
 
 ci:
 	bash .ci/run

@@ -102,6 +102,11 @@ INSTALLED_APPS = [
     "cetatea.intake",
     "cetatea.registry",
     "cetatea.revenue",
+    "cetatea.intranet",
+    "cetatea.intranet.documents",
+    "cetatea.intranet.schedules",
+    "cetatea.intranet.tasks",
+    "cetatea.intranet.chat",
 ]
 
 MIDDLEWARE = [
@@ -364,3 +369,9 @@ CETATEA_PDF_FONT_DIR = envstr("CETATEA_PDF_FONT_DIR", "/usr/share/fonts/truetype
 # Rendered prompts are cached here (cache/), and recorded prompts are read from here
 # (recorded/<language>/<prompt key>.wav), replacing the synthesised voice.
 CETATEA_ROBOT_PROMPT_DIR = Path(envstr("CETATEA_ROBOT_PROMPT_DIR", str(VAR_DIR / "robot-prompts")))
+# FastAGI (docs/phone-robot-agi.md): the Asterisk application and its arguments that hand a
+# caller to the operators, comma-separated; ``{queue}`` is replaced by the flow's queue.
+CETATEA_ROBOT_AGI_TRANSFER = envstr("CETATEA_ROBOT_AGI_TRANSFER", "Queue,operators")
+# Where the SIP endpoint REFERs a caller who asks for an operator ({queue} is replaced),
+# e.g. sip:{queue}@pbx.primarie.local; empty: no transfer, the caller hears a number to call.
+CETATEA_ROBOT_SIP_TRANSFER_URI = envstr("CETATEA_ROBOT_SIP_TRANSFER_URI")

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from cetatea.core.views import healthz
+from cetatea.intranet.urls import section_urlpatterns as intranet_sections
 from cetatea.open311 import views as open311_views
 from cetatea.registry.urls import public_urlpatterns
 from cetatea.revenue.urls import portal_urlpatterns as revenue_portal_urlpatterns
@@ -31,6 +32,8 @@ urlpatterns = [
     path("staff/calls/", include("cetatea.telephony.urls")),
     path("staff/inbox/", include("cetatea.inbox.urls")),
     path("staff/revenue/", include("cetatea.revenue.urls")),
+    path("staff/intranet/", include("cetatea.intranet.urls")),
+    path("staff/intranet/", include(intranet_sections)),
     path("staff/", include("cetatea.intake.urls")),  # staff/intake/, staff/field/
     path("staff/", include("cetatea.console.urls")),
     path("staff/", RedirectView.as_view(pattern_name="people:search", permanent=False)),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serve Cetatea on http://127.0.0.1:8000 with its background worker and the phone
-# robot's SIP endpoint beside it. All stop together (Ctrl-C stops the server; the trap stops the worker).
+# robot's SIP endpoint and FastAGI server beside it. All stop together (Ctrl-C stops the server; the trap stops the worker).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -21,5 +21,9 @@ TIMER=$!
 # sip:robot@127.0.0.1:5070. Prompts need espeak-ng and sox (make run installs them).
 $BIN/python manage.py robot_sip --host 127.0.0.1 --port "${CETATEA_ROBOT_SIP_PORT:-5070}" &
 ROBOT=$!
-trap 'kill $WORKER $TIMER $ROBOT 2>/dev/null || true' EXIT INT TERM
+# The same robot for Asterisk over FastAGI (docs/phone-robot-agi.md):
+# exten => 100,1,AGI(agi://127.0.0.1:4573/robot)
+$BIN/python manage.py robot_agi --host 127.0.0.1 --port "${CETATEA_ROBOT_AGI_PORT:-4573}" &
+AGI=$!
+trap 'kill $WORKER $TIMER $ROBOT $AGI 2>/dev/null || true' EXIT INT TERM
 $BIN/python manage.py runserver "${CETATEA_BIND:-127.0.0.1:8000}"

@@ -25,6 +25,9 @@ class AuditLog(models.Model):
         EXPORT = "export", _("Personal data exported")
         MODERATION = "moderation", _("Public content moderated")
         VIEW_BALANCE = "view_balance", _("Tax balance viewed")
+        ROBOT_PIN_ISSUED = "robot_pin_issued", _("Phone robot PIN issued or reset")
+        ROBOT_PIN_CHANGED = "robot_pin_changed", _("Phone robot PIN changed by the citizen")
+        ROBOT_UNLOCKED = "robot_unlocked", _("Phone robot unlocked")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -33,6 +33,10 @@ _CASE_READ = ["cases.view_case", "cases.view_caseevent", "cases.view_interaction
 _CASE_WORK = ["cases.change_case", "cases.add_caseevent", "cases.add_attachment"]
 _CASE_INTAKE = ["cases.add_case", "cases.add_interaction"]
 _CALLS = ["telephony.view_call"]  # the call screen and the call log
+# Issue/reset phone robot PINs and unlock the robot: the counters and the dispatch centre.
+_ROBOT_PINS = ["telephony.manage_robot_pin"]
+# The phone robot's call figures and its current locks (/staff/calls/robot/).
+_ROBOT_KPIS = ["telephony.view_robotcall"]
 _MAIL_LOG = ["inbox.view_inboundmessage"]  # the log of inbound e-mail (/staff/inbox/)
 _REGISTRY_READ = ["registry.view_entry", "registry.view_entryfile"]
 _REGISTRY_WORK = _REGISTRY_READ + [
@@ -54,14 +58,21 @@ _REVENUE = [
     "revenue.import_revenue",
 ]
 
+# Every staff role uses the intranet (documents, schedules, tasks, messages); managers
+# and administrators publish announcements. Each intranet app adds its own rules
+# (department folders and channels) on top.
+_INTRANET = ["intranet.use_intranet"]
+_INTRANET_LEAD = ["intranet.publish_announcement"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    OPERATOR: _PERSON_READ + _PERSON_WRITE + _CASE_READ + _CASE_INTAKE + _CALLS,
+    OPERATOR: _PERSON_READ + _PERSON_WRITE + _CASE_READ + _CASE_INTAKE + _CALLS + _ROBOT_PINS,
     REGISTRY_CLERK: _PERSON_READ
     + _PERSON_WRITE
     + _CASE_READ
     + _CASE_INTAKE
     + ["people.reveal_national_id", "people.merge_person"]
-    + _REGISTRY_WORK,
+    + _REGISTRY_WORK
+    + _ROBOT_PINS,
     DEPARTMENT_STAFF: _PERSON_READ
     + _CASE_READ
     + _CASE_WORK
@@ -73,6 +84,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _CASE_WORK
     + ["cases.extend_deadline", "cases.merge_case", "cases.moderate_case"]
     + _CALLS
+    + _ROBOT_KPIS
     + _MAIL_LOG
     + _REGISTRY_READ
     + ["registry.extend_entry", "registry.view_registry_reports"],
@@ -82,6 +94,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _CASE_WORK
     + _CASE_INTAKE
     + _CALLS
+    + _ROBOT_PINS
+    + _ROBOT_KPIS
     + _MAIL_LOG
     + [
         "people.reveal_national_id",
@@ -123,8 +137,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _REGISTRY_WORK
     + _REGISTRY_SETUP
     + ["registry.extend_entry", "registry.view_registry_reports"],
-    REVENUE_OFFICER: _PERSON_READ + _REVENUE,
+    REVENUE_OFFICER: _PERSON_READ + _REVENUE + _ROBOT_PINS,
 }
+for _role, _perms in ROLE_PERMISSIONS.items():
+    _perms += _INTRANET + (_INTRANET_LEAD if _role in (MANAGER, ADMINISTRATOR) else [])
 
 
 def sync_roles(**_kwargs) -> None:

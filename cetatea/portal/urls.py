@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cetatea.portal import feeds, views
+from cetatea.portal import feeds, pin_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -22,6 +22,7 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/login/<str:token>/", views.login_verify, name="login_verify"),
     path("account/logout/", views.account_logout, name="logout"),
+    path("account/phone-pin/", pin_views.phone_pin, name="phone_pin"),
     path("staff/moderation/<str:reference>/", views.moderate, name="moderate"),
     path("feeds/cases/<str:reference>/", feeds.CaseUpdatesFeed(), name="feed_case"),
     path("feeds/areas/<slug:code>/", feeds.AreaFeed(), name="feed_area"),

@@ -66,6 +66,16 @@ class Call(models.Model):
         on_delete=models.SET_NULL,
         related_name="call",
     )
+    # The phone robot call this one continues (the caller chose "operator" after the robot
+    # verified their PIN): ``person`` is then the identified caller, not a caller-ID guess.
+    robot_call = models.OneToOneField(
+        "telephony.RobotCall",
+        verbose_name=_("phone robot call"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="handoff",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -126,7 +136,8 @@ class CallOffer(models.Model):
 class RobotPin(models.Model):
     """The PIN a citizen types to the phone robot (issued or reset by staff).
 
-    Only a password hash is kept (``make_password``), never the digits."""
+    Only a password hash is kept (``identity.pin_hash``: salted PBKDF2 over a keyed
+    hash), never the digits."""
 
     person = models.OneToOneField(
         "people.Person", on_delete=models.CASCADE, related_name="robot_pin"
@@ -145,6 +156,7 @@ class RobotPin(models.Model):
     class Meta:
         verbose_name = _("phone robot PIN")
         verbose_name_plural = _("phone robot PINs")
+        permissions = [("manage_robot_pin", _("Can issue and reset phone robot PINs and unlock"))]
 
     def __str__(self) -> str:
         return f"PIN of {self.person_id}"
@@ -220,7 +232,11 @@ class RobotCall(models.Model):
     class Meta:
         verbose_name = _("phone robot call")
         verbose_name_plural = _("phone robot calls")
-        indexes = [models.Index(fields=["started_at"], name="robotcall_started_idx")]
+        indexes = [
+            models.Index(fields=["started_at"], name="robotcall_started_idx"),
+            # The hand-off: the operator's newCall finds the robot call of the same caller.
+            models.Index(fields=["caller_hash", "-started_at"], name="robotcall_caller_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.call_id} {self.outcome}"

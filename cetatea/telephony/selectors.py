@@ -18,12 +18,14 @@ from cetatea.core.identifiers import normalize_phone
 from cetatea.people.choices import ContactKind
 from cetatea.people.models import ContactPoint, Person
 from cetatea.telephony.choices import CallState
-from cetatea.telephony.models import Call
+from cetatea.telephony.models import Call, RobotCall
 
 # A call the PBX never hung up (a lost event) leaves the live screens after this long.
 LIVE_WINDOW = dt.timedelta(hours=4)
 QUEUE_LIMIT = 10
 CARD_ROWS = 5
+# How long after the phone robot hands a caller over their operator call may start.
+HANDOFF_WINDOW = dt.timedelta(minutes=2)
 
 
 def phone_e164(raw: str) -> str:
@@ -95,6 +97,32 @@ def staff_user_id_for(name: str) -> int | None:
     return best[0] if best else None
 
 
+def robot_handoff_for(*, number: str, robot_call_id: str, at: dt.datetime) -> RobotCall | None:
+    """The phone robot call an operator's new call continues, if any.
+
+    The PBX names it (``robotCallId``: the robot's call id it was handed, e.g. the
+    ``CETATEA_ROBOT_CALL`` channel variable or the ``X-Cetatea-Robot-Call`` header of the
+    robot's REFER), or else it is the caller's own transfer from the robot that ended in
+    the last two minutes and that no other call took yet.
+    """
+    from cetatea.telephony.robot.identity import caller_hash
+
+    calls = RobotCall.objects.filter(transferred=True, handoff__isnull=True)
+    if robot_call_id:
+        recent = at - dt.timedelta(hours=2)
+        calls = calls.filter(call_id=robot_call_id[:250], started_at__gte=recent)
+    else:
+        key = caller_hash(number)
+        if not key:
+            return None  # a withheld number is matched only by an explicit id
+        calls = calls.filter(
+            caller_hash=key,
+            started_at__gte=at - dt.timedelta(hours=2),
+            ended_at__gte=at - HANDOFF_WINDOW,
+        )
+    return calls.order_by("-started_at").first()
+
+
 @dataclass
 class CallScreen:
     call: Call | None
@@ -110,7 +138,7 @@ def call_screen_for(user: AbstractBaseUser, *, now: dt.datetime | None = None) -
     what the screen shows changes, so a poll that finds the same key sends nothing.
     """
     since = (now or timezone.now()) - LIVE_WINDOW
-    live = Call.objects.live().filter(started_at__gte=since).select_related("person")
+    live = Call.objects.live().filter(started_at__gte=since).select_related("person", "robot_call")
     call = live.filter(state=CallState.ANSWERED, answered_by=user).order_by("-started_at").first()
     if call is None:
         call = (
@@ -123,7 +151,7 @@ def call_screen_for(user: AbstractBaseUser, *, now: dt.datetime | None = None) -
         # person half typed in, a case to file) until the next call comes.
         call = (
             Call.objects.filter(answered_by=user, started_at__gte=since)
-            .select_related("person")
+            .select_related("person", "robot_call")
             .order_by("-started_at", "-id")
             .first()
         )

@@ -23,7 +23,12 @@ from cetatea.core.models import AuditLog
 from cetatea.people.models import Person
 from cetatea.telephony.choices import HANGUP_CAUSES, CallDirection, CallState, CtiEvent
 from cetatea.telephony.models import Call, CallOffer
-from cetatea.telephony.selectors import caller_lookup, phone_e164, staff_user_id_for
+from cetatea.telephony.selectors import (
+    caller_lookup,
+    phone_e164,
+    robot_handoff_for,
+    staff_user_id_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +54,7 @@ def cti_event(
     queue: str = "",
     cause: str = "",
     answering_number: str = "",
+    robot_call_id: str = "",
     at: dt.datetime | None = None,
 ) -> Call:
     """Apply one CTI event from the PBX and return the call.
@@ -83,6 +89,7 @@ def cti_event(
             direction=direction,
             users=users,
             queue=queue,
+            robot_call_id=robot_call_id,
             at=at,
         )
     if event == CtiEvent.ANSWER:
@@ -98,17 +105,29 @@ def call_start(
     direction: str,
     users: Sequence[str] = (),
     queue: str = "",
+    robot_call_id: str = "",
     at: dt.datetime,
+    adopt_robot_call: bool = True,
 ) -> Call:
     """Record a new call and find the caller by number; a repeated newCall changes nothing.
 
     The unique call id, not a read before the write, tells a repeat: the hot path is one
-    lookup and one insert.
+    lookup and one insert. A caller the phone robot hands over (``robot_call_id``, or the
+    same number just transferred by the robot) is the person whose PIN the robot
+    verified, not a guess from the number.
     """
     from_e164 = phone_e164(from_number)
     to_e164 = phone_e164(to_number)
     citizen_number = from_e164 if direction == CallDirection.INBOUND else to_e164
-    person_id, matches = caller_lookup(citizen_number)
+    robot = None
+    if direction == CallDirection.INBOUND and adopt_robot_call:
+        robot = robot_handoff_for(
+            number=from_e164 or from_number, robot_call_id=_clean(robot_call_id, 250), at=at
+        )
+    if robot is not None and robot.identified and robot.person_id is not None:
+        person_id, matches = robot.person_id, 1
+    else:
+        person_id, matches = caller_lookup(citizen_number)
     agents = [_clean(u, 200) for u in users if u and u.strip()]
     staff_ids = {i for i in (staff_user_id_for(name) for name in agents) if i is not None}
     try:
@@ -123,12 +142,28 @@ def call_start(
                 person_id=person_id,
                 caller_matches=matches,
                 agents=agents,
+                robot_call=robot,
             )
             CallOffer.objects.bulk_create(
                 [CallOffer(call=call, user_id=i, started_at=at) for i in sorted(staff_ids)]
             )
-    except IntegrityError:  # the same newCall, twice at once: the first one won
-        return Call.objects.get(call_id=call_id)
+    except IntegrityError:
+        existing = Call.objects.filter(call_id=call_id).first()
+        if existing is not None:  # the same newCall, twice at once: the first one won
+            return existing
+        if robot is None:
+            raise
+        # Another call took the robot's hand-off first: this one is an ordinary call.
+        return call_start(
+            call_id=call_id,
+            from_number=from_number,
+            to_number=to_number,
+            direction=direction,
+            users=users,
+            queue=queue,
+            at=at,
+            adopt_robot_call=False,
+        )
     return call
 
 

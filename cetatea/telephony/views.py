@@ -77,6 +77,7 @@ def cti_endpoint(request, token: str):
             queue=text("queue"),
             cause=text("cause"),
             answering_number=text("answeringNumber"),
+            robot_call_id=text("robotCallId"),
         )
     except services.UnknownCallError as exc:
         return JsonResponse({"error": exc.messages[0], "fields": exc.message_dict}, status=404)

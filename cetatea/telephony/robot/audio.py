@@ -14,6 +14,7 @@ it from a worker thread.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -33,6 +34,9 @@ _SOX_RAW_OUT = ["-t", "raw", "-r", str(RATE), "-c", "1", "-b", "16", "-e", "sign
 _TIMEOUT = 30
 
 
+log = logging.getLogger(__name__)
+
+
 class AudioUnavailable(RuntimeError):
     """espeak-ng or sox is missing or failed (scripts/robot-deps.sh installs them)."""
 
@@ -48,6 +52,7 @@ class PromptAudio:
     def __init__(self, directory: Path | str | None = None) -> None:
         self.directory = Path(directory or settings.CETATEA_ROBOT_PROMPT_DIR)
         self._memory: dict[tuple[str, str], bytes] = {}
+        self._prompts: dict[tuple[str, str], bytes] = {}
         self._lock = threading.Lock()
 
     # --- public ------------------------------------------------------------------------
@@ -60,13 +65,38 @@ class PromptAudio:
             recorded = self.recorded_path(part, language)
             if recorded is not None:
                 return self._recorded(recorded)
-        return self.speak(text() if callable(text) else text, language=language)
+        keep = not part.startswith(TEXT_PREFIX)  # a fixed prompt: kept for good
+        return self.speak(text() if callable(text) else text, language=language, keep=keep)
 
-    def speak(self, text: str, *, language: str) -> bytes:
-        """``text`` spoken in ``language`` as 8 kHz mono 16-bit little-endian PCM."""
+    def in_memory(self, part: str, *, language: str, text: str | Callable[[], str]) -> bytes | None:
+        """The audio of ``part`` if this process holds it already, else None (no I/O
+        beyond checking whether the city recorded the prompt)."""
+        if not part.startswith(TEXT_PREFIX) and self.recorded_path(part, language) is not None:
+            return None
+        key = (VOICES.get(language, VOICES["ro"]), text() if callable(text) else text)
+        return self._prompts.get(key) or self._memory.get(key)
+
+    def warm(self, prompts) -> int:
+        """Render (or load from the cache) ``(key, language, text)`` prompts ahead of the
+        first call; returns how many. Failures are left for the call to report."""
+        count = 0
+        for key, language, text in prompts:
+            try:
+                self.part(key, language=language, text=text)
+            except Exception as exc:  # noqa: BLE001 - the endpoint must start anyway
+                log.warning("prompt %s (%s) not rendered ahead: %s", key, language, exc)
+            else:
+                count += 1
+        return count
+
+    def speak(self, text: str, *, language: str, keep: bool = False) -> bytes:
+        """``text`` spoken in ``language`` as 8 kHz mono 16-bit little-endian PCM.
+
+        ``keep``: a fixed prompt, held in memory for good (there are a few dozen); other
+        texts (amounts, dates: they vary per caller) share a bounded memory."""
         voice = VOICES.get(language, VOICES["ro"])
         key = (voice, text)
-        cached = self._memory.get(key)
+        cached = self._prompts.get(key) or self._memory.get(key)
         if cached is not None:
             return cached
         path = self.cache_path(voice, text)
@@ -76,14 +106,37 @@ class PromptAudio:
             pcm = _render(voice, text)
             _write_atomically(path, pcm)
         with self._lock:
-            if len(self._memory) > 512:  # amounts and dates vary per caller: stay bounded
-                self._memory.clear()
-            self._memory[key] = pcm
+            if keep:
+                self._prompts[key] = pcm
+            else:
+                if len(self._memory) > 512:  # amounts and dates vary per caller
+                    self._memory.clear()
+                self._memory[key] = pcm
         return pcm
 
     def cache_path(self, voice: str, text: str) -> Path:
         digest = hashlib.sha256(f"{voice}\0{text}".encode()).hexdigest()
-        return self.directory / "cache" / digest[:2] / f"{digest}.pcm"
+        # ``.sln``: the extension Asterisk reads headerless 8 kHz 16-bit audio by, so a
+        # FastAGI call can play the cache file itself (agi.py).
+        return self.directory / "cache" / digest[:2] / f"{digest}.sln"
+
+    def part_file(self, part: str, *, language: str, text: str | Callable[[], str]) -> Path:
+        """The same audio as `part`, as a file a PBX can play (Asterisk's STREAM FILE takes
+        the path without ``.sln``): the speech's cache file, or for a recording a cache
+        file of it converted to 8 kHz (Asterisk cannot resample any WAV it is given)."""
+        if not part.startswith(TEXT_PREFIX):
+            recorded = self.recorded_path(part, language)
+            if recorded is not None:
+                path = self.cache_path("recorded", f"{recorded}\0{recorded.stat().st_mtime_ns}")
+                if not path.is_file():
+                    _write_atomically(path, self._recorded(recorded))
+                return path
+        text = text() if callable(text) else text
+        pcm = self.speak(text, language=language)
+        path = self.cache_path(VOICES.get(language, VOICES["ro"]), text)
+        if not path.is_file():  # kept in memory but deleted from disk meanwhile
+            _write_atomically(path, pcm)
+        return path
 
     def recorded_path(self, key: str, language: str) -> Path | None:
         # Prompt keys are identifiers; anything else is not looked up on disk.
@@ -152,6 +205,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
+        # mkstemp makes the file 0600; the PBX that plays it (agi.py) runs as another user
+        # in the same group. Not world-readable: texts may speak a caller's amounts.
+        os.fchmod(fd, 0o640)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)

@@ -114,6 +114,14 @@ class Dialog:
         self.ended = True
         self.flow.hangup()
 
+    def transfer_failed(self) -> list[Action]:
+        """The transport could not hand the call over: the flow says what happens instead."""
+        handler = getattr(self.flow, "transfer_failed", None)
+        if handler is None:
+            return []
+        self.ended = False
+        return self._track(handler())
+
     def prompt_text(self, part: str) -> str:
         """The words a Say part speaks, in the dialog's current language."""
         if part.startswith("text:"):

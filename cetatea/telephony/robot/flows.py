@@ -10,6 +10,8 @@ requests (the HTTP callback) resumes it by call id.
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from cetatea.telephony.models import RobotCall
 from cetatea.telephony.robot import identity, services, spoken
 from cetatea.telephony.robot.engine import BACK, Action, Collect, Hangup, Say, Transfer
@@ -191,7 +193,7 @@ class CitizenFlow:
         if summary.accounts == 0:
             return self._info([self._text("accounts_none")])
         money = lambda value: spoken.amount(value, self.lang)  # noqa: E731
-        parts = []
+        parts = ["taxes_heading"]
         if summary.due_today:
             parts.append(self._text("taxes_due_today", amount=money(summary.due_today)))
             for tax, value in sorted(summary.by_type.items()):
@@ -220,7 +222,7 @@ class CitizenFlow:
         self._option("fines")
         summary = services.fines_unpaid(self.state["person_id"])
         if not summary.count:
-            return self._info([self._text("fines_none")])
+            return self._info(["fines_heading", self._text("fines_none")])
         if self.lang == "en":
             count = (
                 f"{spoken.number_words_en(summary.count)} fine{'s' if summary.count > 1 else ''}"
@@ -228,7 +230,10 @@ class CitizenFlow:
         else:
             count = spoken.count_words(summary.count, "amendă", "amenzi", spoken.FEMININE)
         parts = [
-            self._text("fines_summary", count=count, amount=spoken.amount(summary.total, self.lang))
+            "fines_heading",
+            self._text(
+                "fines_summary", count=count, amount=spoken.amount(summary.total, self.lang)
+            ),
         ]
         for day, value in summary.items:
             parts.append(
@@ -249,18 +254,19 @@ class CitizenFlow:
         self._option("petition")
         entry = services.petition_for(self.state["person_id"], int(value))
         if entry is None:
-            return self._info([self._text("petition_not_found")])
+            return self._info(["petition_heading", self._text("petition_not_found")])
         number = (
             spoken.number_words_en(int(value))
             if self.lang == "en"
             else spoken.number_words(int(value))
         )
         parts = [
+            "petition_heading",
             self._text(
                 "petition_status",
                 number=number,
                 status=label(ENTRY_STATUSES, entry.status, self.lang),
-            )
+            ),
         ]
         if entry.department is not None:
             name = entry.department.name_en if self.lang == "en" else entry.department.name_ro
@@ -283,6 +289,18 @@ class CitizenFlow:
         person_id = self.state.get("person_id")
         self._close("transferred")
         return [Say(("transfer",), bargein=False), Transfer(OPERATOR_QUEUE, person_id)]
+
+    def transfer_failed(self) -> list[Action]:
+        """The transport could not reach an operator: say so, with a number to call."""
+        if self.call is None:
+            return []
+        services.robot_transfer_failed(call=self.call)
+        parts: list[str] = ["transfer_failed"]
+        if settings.CETATEA_STATUS_PHONE:
+            number = spoken.digits(settings.CETATEA_STATUS_PHONE, self.lang)
+            parts.append(self._text("call_us_at", number=number))
+        parts.append("goodbye")
+        return [Say(tuple(parts), bargein=False), Hangup("transfer_failed")]
 
     def _end(self, parts: tuple[str, ...], reason: str) -> list[Action]:
         self._close(reason)

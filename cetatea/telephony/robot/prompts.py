@@ -3,15 +3,18 @@
 Prompts are data, not gettext: a city changes the wording here (or records a file
 per key that replaces the synthesised one) without touching the flows or transports.
 Keys are stable: the audio cache and recorded files are named by them. Texts with
-``{placeholders}`` are filled by the flow and spoken as ``text:`` parts.
+``{placeholders}`` are filled by the flow and spoken as ``text:`` parts, except
+``{institution}`` (settings.CETATEA_INSTITUTION_NAME), filled wherever it appears.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
+
 PROMPTS: dict[str, dict[str, str]] = {
     "greeting": {
-        "ro": "Bună ziua. Ați sunat la robotul telefonic al Primăriei Alba Iulia.",
-        "en": "Hello. You have reached the Alba Iulia City Hall phone service.",
+        "ro": "Bună ziua. Ați sunat la {institution}, serviciul telefonic automat.",
+        "en": "Hello. You have reached {institution}, automated phone service.",
     },
     "choose_language": {
         "ro": "For English, press 9.",
@@ -90,6 +93,22 @@ PROMPTS: dict[str, dict[str, str]] = {
     "goodbye": {
         "ro": "Vă mulțumim pentru apel. La revedere.",
         "en": "Thank you for calling. Goodbye.",
+    },
+    # Each answer opens with its heading: a fixed prompt, ready at once, which plays
+    # while the sentence with the caller's own figures is synthesised.
+    "taxes_heading": {"ro": "Impozite și taxe locale.", "en": "Local taxes."},
+    "fines_heading": {"ro": "Amenzi.", "en": "Fines."},
+    "petition_heading": {"ro": "Situația petiției.", "en": "Petition status."},
+    "transfer_failed": {
+        "ro": (
+            "Ne pare rău, niciun operator nu poate prelua apelul acum. "
+            "Vă rugăm să reveniți mai târziu."
+        ),
+        "en": "We are sorry, no operator can take your call now. Please call again later.",
+    },
+    "call_us_at": {
+        "ro": "Ne puteți suna și la numărul {number}.",
+        "en": "You can also call us at {number}.",
     },
     "transfer": {
         "ro": "Vă transferăm la un operator. Vă rugăm să așteptați.",
@@ -186,7 +205,20 @@ def prompt(key: str, language: str, **values: str) -> str:
     """The text of ``key`` in ``language`` (Romanian when the language is unknown)."""
     texts = PROMPTS[key]
     text = texts.get(language) or texts["ro"]
+    if "{institution}" in text:
+        values = {"institution": settings.CETATEA_INSTITUTION_NAME, **values}
     return text.format(**values) if values else text
+
+
+def static_prompts():
+    """``(key, language, text)`` of every prompt that needs no caller's data: what the
+    endpoint renders ahead of the first call."""
+    for key, texts in PROMPTS.items():
+        for language in texts:
+            try:
+                yield key, language, prompt(key, language)
+            except (KeyError, IndexError):
+                continue  # it has placeholders the flow fills per call
 
 
 def label(table: dict[str, dict[str, str]], key: str, language: str) -> str:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cetatea.cases.choices import Channel, Handler
+from cetatea.cases.models import Interaction
 from cetatea.cases.services import interaction_log
 from cetatea.people.models import Person
 from cetatea.registry.models import Entry
@@ -104,6 +105,11 @@ def robot_call_start(*, call_id: str, transport: str, caller: str) -> RobotCall:
     return call
 
 
+def _summary(call: RobotCall) -> str:
+    options = ", ".join(call.options) or "none"
+    return f"Phone robot call: options {options}; outcome {call.outcome}."
+
+
 def robot_call_end(*, call: RobotCall, outcome: str) -> RobotCall:
     """Close the call record and, for an identified caller, log it on their timeline."""
     if call.ended_at is not None:
@@ -115,12 +121,11 @@ def robot_call_end(*, call: RobotCall, outcome: str) -> RobotCall:
     call.state = {}
     with transaction.atomic():
         if call.person_id is not None and call.identified:
-            options = ", ".join(call.options) or "none"
             call.interaction = interaction_log(
                 channel=Channel.ROBOT,
                 person=Person.objects.get(pk=call.person_id),
                 handler=Handler.ROBOT,
-                summary=f"Phone robot call: options {options}; outcome {outcome}.",
+                summary=_summary(call),
                 occurred_at=call.started_at,
                 duration_seconds=call.duration_seconds,
                 external_id=f"robot:{call.call_id}"[:200],
@@ -139,4 +144,19 @@ def robot_call_end(*, call: RobotCall, outcome: str) -> RobotCall:
                 "language",
             ]
         )
+    return call
+
+
+def robot_transfer_failed(*, call: RobotCall) -> RobotCall:
+    """No operator took the caller the robot handed over: the call was not transferred.
+
+    The call was closed when the robot began the transfer; its outcome, and the summary
+    on the caller's timeline, are corrected (no other call takes it over afterwards).
+    """
+    call.transferred = False
+    call.outcome = "transfer_failed"
+    with transaction.atomic():
+        call.save(update_fields=["transferred", "outcome"])
+        if call.interaction_id is not None:
+            Interaction.objects.filter(pk=call.interaction_id).update(summary=_summary(call))
     return call

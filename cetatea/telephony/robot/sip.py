@@ -22,12 +22,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import socket
 import struct
+import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from django.db import connections
 
@@ -39,7 +43,7 @@ log = logging.getLogger(__name__)
 T1, T2 = 0.5, 4.0
 FRAME_SECONDS = 0.020
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz, one byte per sample in G.711
-ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
 DTMF_EVENTS = "0123456789*#ABCD"
 COMPACT = {
     "v": "via",
@@ -250,18 +254,67 @@ class TelephoneEvents:
         return DTMF_EVENTS[payload[0]]
 
 
-class RtpStream(asyncio.DatagramProtocol):
-    """One call's media: a 20 ms sender clock and a receiver for telephone-events.
+class Pacer:
+    """One 20 ms clock for every call's sender: one wake-up per frame for all calls.
 
-    The sender always runs (silence between prompts keeps the stream, and its
-    timestamps, continuous); frames are sent on absolute deadlines from the start, so
-    lateness does not accumulate. ``max_late`` is the worst lateness seen, in seconds.
+    Twenty calls with a timer each wake the loop a thousand times a second, and each
+    wake-up may wait for the GIL; one clock wakes it fifty times and sends every call's
+    frame in the same pass. Ticks are on absolute deadlines from the start, so lateness
+    does not accumulate; after a stall of more than 200 ms the clock restarts rather
+    than burst. ``max_late`` is the worst lateness seen, in seconds.
     """
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self) -> None:
+        self.streams: set[RtpStream] = set()
+        self.max_late = 0.0
+        self._task: asyncio.Task | None = None
+
+    def add(self, stream: RtpStream) -> None:
+        self.streams.add(stream)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def remove(self, stream: RtpStream) -> None:
+        self.streams.discard(stream)
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        n = 0
+        while self.streams:
+            deadline = start + n * FRAME_SECONDS
+            delay = deadline - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            late = loop.time() - deadline
+            if late > 0.2:
+                start, n = loop.time(), 0
+            late = min(max(late, 0.0), 0.2)
+            self.max_late = max(self.max_late, late)
+            for stream in list(self.streams):
+                stream.max_late = max(stream.max_late, late)
+                stream.tick()
+            n += 1
+
+
+class RtpStream(asyncio.DatagramProtocol):
+    """One call's media: its frames on the endpoint's 20 ms clock, and a receiver for
+    telephone-events.
+
+    The sender always runs (silence between prompts keeps the stream, and its
+    timestamps, continuous). ``max_late`` is the worst lateness of the clock while this
+    call was on it, in seconds.
+    """
+
+    def __init__(self, call: Call, pacer: Pacer | None = None) -> None:
         self.call = call
+        self.pacer = pacer or Pacer()
         self.transport: asyncio.DatagramTransport | None = None
-        self.frames: list[bytes] = []
+        self.frames: deque[bytes] = deque()
         self.done = asyncio.Event()
         self.done.set()
         self.ssrc = secrets.randbits(32)
@@ -271,7 +324,9 @@ class RtpStream(asyncio.DatagramProtocol):
         self.max_late = 0.0
         self.ignored = 0
         self.events = TelephoneEvents()
-        self._sender: asyncio.Task | None = None
+        self._started = False
+        self._first = True
+        self._silence = g711.SILENCE[call.media.payload_type] * FRAME_SAMPLES
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -282,14 +337,15 @@ class RtpStream(asyncio.DatagramProtocol):
         return self.transport.get_extra_info("sockname")[1]
 
     def start(self) -> None:
-        if self._sender is None:
-            self._sender = asyncio.get_running_loop().create_task(self._send_loop())
+        if not self._started:
+            self._started = True
+            self.pacer.add(self)
 
     def play(self, pcm: bytes) -> asyncio.Event:
         """Queue ``pcm`` (8 kHz 16-bit) after what is playing; the event is set when sent."""
         encode = g711.CODECS[self.call.media.payload_type][1]
         data = encode(pcm[: len(pcm) - len(pcm) % 2])
-        self.frames += [data[i : i + FRAME_SAMPLES] for i in range(0, len(data), FRAME_SAMPLES)]
+        self.frames.extend(data[i : i + FRAME_SAMPLES] for i in range(0, len(data), FRAME_SAMPLES))
         if self.frames:
             self.done.clear()
         return self.done
@@ -298,32 +354,18 @@ class RtpStream(asyncio.DatagramProtocol):
         self.frames.clear()
         self.done.set()
 
-    async def _send_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        silence = g711.SILENCE[self.call.media.payload_type] * FRAME_SAMPLES
-        start = loop.time()
-        n = 0
-        first = True
-        while True:
-            deadline = start + n * FRAME_SECONDS
-            delay = deadline - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            late = loop.time() - deadline
-            if late > 0.2:  # the loop stalled: restart the clock rather than burst
-                start, n = loop.time(), 0
-            self.max_late = max(self.max_late, min(late, 0.2))
-            if self.frames:
-                payload = self.frames.pop(0)
-                if len(payload) < FRAME_SAMPLES:
-                    payload += silence[: FRAME_SAMPLES - len(payload)]
-                if not self.frames:
-                    self.done.set()
-            else:
-                payload = silence
-            self._send(payload, marker=first)
-            first = False
-            n += 1
+    def tick(self) -> None:
+        """Send this call's next frame (the pacer calls it every 20 ms)."""
+        if self.frames:
+            payload = self.frames.popleft()
+            if len(payload) < FRAME_SAMPLES:
+                payload += self._silence[: FRAME_SAMPLES - len(payload)]
+            if not self.frames:
+                self.done.set()
+        else:
+            payload = self._silence
+        self._send(payload, marker=self._first)
+        self._first = False
 
     def _send(self, payload: bytes, *, marker: bool) -> None:
         media = self.call.media
@@ -359,14 +401,31 @@ class RtpStream(asyncio.DatagramProtocol):
             self.call.key(key)
 
     def close(self) -> None:
-        if self._sender is not None:
-            self._sender.cancel()
+        self.pacer.remove(self)
         self.done.set()
         if self.transport is not None:
             self.transport.close()
 
 
 # --- calls ---------------------------------------------------------------------------------
+
+WORKER_NICE = 10
+_worker = threading.local()
+
+
+def _yield_to_loop() -> None:
+    """Run this worker thread below the event loop's priority (once per thread).
+
+    The dialog's steps (database, PIN hashing) and prompt rendering run in worker
+    threads; when 20 calls check their PINs at once they fill both cores, and the loop
+    that sends every call's 20 ms frames must still get the CPU on time. On Linux a
+    thread has its own nice value (espeak-ng and sox inherit it); elsewhere nothing.
+    """
+    if getattr(_worker, "niced", False) or sys.platform != "linux":
+        return
+    _worker.niced = True
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
 
 
 class Call:
@@ -393,6 +452,7 @@ class Call:
         # while digits are being handled waits for them.
         self._dialog_lock = threading.Lock()
         self.hung_up = False
+        self.refer_outcome: asyncio.Future | None = None
 
     async def in_dialog(self, method: str, *args, final: bool = False, **kwargs):
         """Call a Dialog method in a worker thread (it may use the database).
@@ -404,6 +464,7 @@ class Call:
         """
 
         def locked():
+            _yield_to_loop()
             with self._dialog_lock:
                 if self.hung_up and not final:
                     return []
@@ -463,11 +524,17 @@ class Call:
                     "digits", result.name, result.value, timed_out=result.timed_out
                 )
             elif isinstance(action, Transfer):
-                # Handing the call to a queue needs the PBX (REFER is not done yet): the
-                # robot ends its part and the caller is told by the flow's last prompt.
-                log.info("robot call %s: transfer to %s requested", self.call_id, action.queue)
-                await self.endpoint.hang_up(self, f"transfer:{action.queue}")
-                return
+                if await self.endpoint.transfer(self, action.queue):
+                    await self.endpoint.hang_up(self, f"transfer:{action.queue}")
+                    return
+                if self.state != "confirmed":
+                    return  # the caller hung up while waiting
+                # No operator took the call (or no PBX to transfer to): the flow says so
+                # (a phone number to call) and the call stays a robot call.
+                actions = list(await self.in_dialog("transfer_failed"))
+                if not actions:
+                    await self.endpoint.hang_up(self, f"transfer:{action.queue}")
+                    return
             elif isinstance(action, Hangup):
                 await self.endpoint.hang_up(self, action.reason)
                 return
@@ -475,22 +542,43 @@ class Call:
             await self.endpoint.hang_up(self, "flow ended")
 
     async def _say(self, say: Say) -> None:
+        """Play the parts in order; the next part renders while the current one plays."""
         assert self.dialog is not None and self.rtp is not None
         self._bargein = say.bargein
+        parts = say.parts
+        upcoming: asyncio.Future | None = None
         try:
-            for part in say.parts:
+            for index, part in enumerate(parts):
                 if say.bargein and self.collector.pending():
                     return
-                pcm = await asyncio.to_thread(self._audio, part)
+                pcm = await (upcoming if upcoming is not None else self._render(part))
+                upcoming = None
                 if say.bargein and self.collector.pending():
                     return
+                if index + 1 < len(parts):
+                    upcoming = asyncio.ensure_future(self._render(parts[index + 1]))
                 await self.rtp.play(pcm).wait()
                 if self.state != "confirmed":
                     return
         finally:
             self._bargein = False
+            if upcoming is not None:
+                upcoming.cancel()  # the worker finishes and its audio is cached for next time
+
+    async def _render(self, part: str) -> bytes:
+        """A part's audio: straight from memory when rendered before (most prompts, on
+        the loop: no thread hop), else rendered or read in a worker thread."""
+        assert self.dialog is not None
+        dialog = self.dialog
+        pcm = self.endpoint.audio.in_memory(
+            part, language=dialog.language, text=lambda: dialog.prompt_text(part)
+        )
+        if pcm is not None:
+            return pcm
+        return await asyncio.to_thread(self._audio, part)
 
     def _audio(self, part: str) -> bytes:
+        _yield_to_loop()
         assert self.dialog is not None
         dialog = self.dialog
         try:
@@ -521,8 +609,14 @@ class SipEndpoint(asyncio.DatagramProtocol):
         answer_delay: float = 0.0,
         t1: float = T1,
         max_call_seconds: float = 900.0,
+        transfer_uri: str = "",
+        transfer_wait: float = 30.0,
     ) -> None:
         self.audio = audio
+        self.transfer_uri = transfer_uri
+        self.transfer_wait = transfer_wait
+        self._requests: dict[tuple[str, int], asyncio.Future] = {}
+        self.pacer = Pacer()
         self.dialog_factory = dialog_factory
         self.advertise = advertise
         self.rtp_host = rtp_host
@@ -556,6 +650,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
             if call.state in ("answered", "confirmed"):
                 await self.hang_up(call, "shutdown")
             self._end(call, "shutdown")
+        self.pacer.close()
         if self.transport is not None:
             self.transport.close()
 
@@ -596,6 +691,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
             "CANCEL": self._cancel,
             "OPTIONS": self._options,
             "INFO": self._info,
+            "NOTIFY": self._notify,
         }.get(message.method)
         if handler is None:
             self._reply(message, addr, 405, "Method Not Allowed", extra=[("Allow", ALLOW)])
@@ -653,7 +749,7 @@ class SipEndpoint(asyncio.DatagramProtocol):
             if call.state != "ringing":
                 return
             _transport, rtp = await loop.create_datagram_endpoint(
-                lambda: RtpStream(call), local_addr=(self.rtp_host, 0)
+                lambda: RtpStream(call, self.pacer), local_addr=(self.rtp_host, 0)
             )
             call.rtp = rtp
             body = sdp.answer(
@@ -762,8 +858,34 @@ class SipEndpoint(asyncio.DatagramProtocol):
         if key and len(key) == 1 and key.upper() in DTMF_EVENTS:
             call.key(key.upper())
 
+    def _notify(self, message: SipMessage, addr) -> None:
+        """The progress of a REFER: a message/sipfrag body with the referred call's status."""
+        call = self.calls.get(message.call_id)
+        if call is None:
+            self._reply(message, addr, 481, "Call/Transaction Does Not Exist")
+            return
+        self._reply(message, addr, 200, "OK", to_tag=call.local_tag)
+        if message.get("event").split(";")[0].strip().lower() != "refer":
+            return
+        status_line = message.body.decode("utf-8", "replace").strip().split("\r\n")[0]
+        parts = status_line.split()
+        status = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+        terminated = message.get("subscription-state").lower().startswith("terminated")
+        outcome = call.refer_outcome
+        if outcome is not None and not outcome.done() and (status >= 200 or terminated):
+            outcome.set_result(status if status >= 200 else 487)
+
     def _response(self, message: SipMessage) -> None:
-        # The only requests we send are BYEs: any final response ends their retries.
+        # BYEs: any final response ends their retries. REFERs: the final status is awaited.
+        try:
+            cseq, _method = message.cseq
+        except ValueError:
+            return
+        waiting = self._requests.get((message.call_id, cseq))
+        if waiting is not None:
+            if message.status >= 200 and not waiting.done():
+                waiting.set_result(message.status)
+            return
         pending = self._pending_byes.pop(message.call_id, None)
         if pending is not None and message.status >= 200:
             pending[0].cancel()
@@ -781,6 +903,24 @@ class SipEndpoint(asyncio.DatagramProtocol):
                 return  # the caller hung up meanwhile
         call.state = "ending"
         quoted_reason = reason.replace('"', "")
+        data, _cseq = self._dialog_request(
+            call, "BYE", [("Reason", f'Q.850;cause=16;text="{quoted_reason}"')]
+        )
+        self._end(call, reason)
+        task = asyncio.get_running_loop().create_task(self._retransmit(data, call.addr))
+        self._pending_byes[call.call_id] = (task, call)
+        task.add_done_callback(lambda _t: self._pending_byes.pop(call.call_id, None))
+
+    def _dialog_request(
+        self,
+        call: Call,
+        method: str,
+        extra: list[tuple[str, str]],
+        *,
+        body: bytes = b"",
+        content_type: str = "",
+    ) -> tuple[bytes, int]:
+        """A request inside the call's dialog (we are the UAS: From and To swap)."""
         call.local_cseq += 1
         invite = call.invite
         target = _uri_of(invite.get("contact")) or _uri_of(invite.get("from"))
@@ -789,21 +929,65 @@ class SipEndpoint(asyncio.DatagramProtocol):
         if _param(from_value, "tag") is None:
             from_value = f"{from_value};tag={call.local_tag}"
         lines = [
-            f"BYE {target} SIP/2.0",
+            f"{method} {target} SIP/2.0",
             f"Via: SIP/2.0/UDP {self.advertise}:{self.port};branch={_branch()};rport",
             "Max-Forwards: 70",
             f"From: {from_value}",
             f"To: {to_value}",
             f"Call-ID: {call.call_id}",
-            f"CSeq: {call.local_cseq} BYE",
-            f'Reason: Q.850;cause=16;text="{quoted_reason}"',
-            "Content-Length: 0",
+            f"CSeq: {call.local_cseq} {method}",
         ]
-        data = ("\r\n".join(lines) + "\r\n\r\n").encode()
-        self._end(call, reason)
-        task = asyncio.get_running_loop().create_task(self._retransmit(data, call.addr))
-        self._pending_byes[call.call_id] = (task, call)
-        task.add_done_callback(lambda _t: self._pending_byes.pop(call.call_id, None))
+        lines += [f"{name}: {value}" for name, value in extra]
+        if content_type:
+            lines.append(f"Content-Type: {content_type}")
+        lines.append(f"Content-Length: {len(body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body, call.local_cseq
+
+    async def transfer(self, call: Call, queue: str) -> bool:
+        """Hand the caller to the operators with a REFER (RFC 3515); True when it worked.
+
+        The Refer-To URI is ``transfer_uri`` (``{queue}`` replaced) with the robot's call id
+        as an ``X-Cetatea-Robot-Call`` header, which the PBX may pass on to the CTI
+        ``newCall`` (``robotCallId``) so the operator's screen opens the caller's record.
+        The transfer worked when the PBX accepts the REFER (2xx) and then reports, in a
+        NOTIFY, a 2xx for the call it placed; any refusal, failure or silence is False
+        and the call stays with the robot.
+        """
+        if not self.transfer_uri or call.state != "confirmed":
+            return False
+        uri = self.transfer_uri.replace("{queue}", queue)
+        header = "X-Cetatea-Robot-Call=" + quote(call.call_id, safe="")
+        refer_to = f"<{uri}{'&' if '?' in uri else '?'}{header}>"
+        loop = asyncio.get_running_loop()
+        call.refer_outcome = loop.create_future()
+        data, cseq = self._dialog_request(
+            call,
+            "REFER",
+            [
+                ("Refer-To", refer_to),
+                ("Referred-By", self._contact()),
+                ("Contact", self._contact()),
+            ],
+        )
+        answer = loop.create_future()
+        self._requests[(call.call_id, cseq)] = answer
+        retransmit = loop.create_task(self._retransmit(data, call.addr))
+        try:
+            status = await asyncio.wait_for(answer, 64 * self.t1)
+        except TimeoutError:
+            status = 408
+        finally:
+            retransmit.cancel()
+            self._requests.pop((call.call_id, cseq), None)
+        if not 200 <= status < 300:
+            log.info("robot call %s: REFER refused (%s)", call.call_id, status)
+            return False
+        try:
+            final = await asyncio.wait_for(call.refer_outcome, self.transfer_wait)
+        except TimeoutError:
+            final = 408
+        log.info("robot call %s: transfer to %s ended with %s", call.call_id, queue, final)
+        return 200 <= final < 300
 
     async def _retransmit(self, data: bytes, addr) -> None:
         loop = asyncio.get_running_loop()
@@ -834,7 +1018,12 @@ class SipEndpoint(asyncio.DatagramProtocol):
             asyncio.get_running_loop().create_task(self._dialog_hangup(call))
         else:
             call.ended.set()
-        log.info("robot call %s ended: %s", call.call_id, reason)
+        log.info(
+            "robot call %s ended: %s (worst RTP lateness %.1f ms)",
+            call.call_id,
+            reason,
+            1000 * call.rtp.max_late if call.rtp is not None else 0.0,
+        )
 
     async def _dialog_hangup(self, call: Call) -> None:
         try:

@@ -246,3 +246,10 @@ def amount(value: Decimal | int | str, language: str) -> str:
 
 def date(value: dt.date, language: str, *, year: bool = True) -> str:
     return date_en(value, year=year) if language == "en" else date_ro(value, year=year)
+
+
+def digits(text: str, language: str) -> str:
+    """A phone number read digit by digit, in ``language``."""
+    if language == "en":
+        return " ".join(_EN_UNITS[int(c)] for c in text if c.isdigit())
+    return digits_ro(text)

@@ -1,5 +1,6 @@
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from cetatea.core.identifiers import format_phone
 
@@ -12,3 +13,17 @@ def number(value: str) -> str:
     if not value:
         return _("unknown number")
     return format_phone(value) if value.startswith("+") else value
+
+
+ROBOT_OPTIONS = {
+    "taxes": _lazy("taxes owed"),
+    "fines": _lazy("fines"),
+    "petition": _lazy("petition status"),
+    "operator": _lazy("operator"),
+}
+
+
+@register.filter
+def robot_options(options: list[str]) -> str:
+    """The menu options a phone robot caller used, in the operator's language."""
+    return ", ".join(str(ROBOT_OPTIONS.get(o, o)) for o in options or [])

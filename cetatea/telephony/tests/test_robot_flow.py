@@ -26,12 +26,17 @@ def may_15():
         yield
 
 
-@pytest.fixture
-def citizen():
+def make_citizen():
+    """A taxpayer with a CNP, a robot PIN and 510 lei due on May 15."""
     cnp = make_cnp()
     account = make_taxpayer(cnp=cnp, external_id=f"7{cnp[-6:]}")
     identity.robot_pin_set(person=account.person, pin=PIN, actor=None)
     return {"cnp": cnp, "account": account, "person": account.person}
+
+
+@pytest.fixture
+def citizen():
+    return make_citizen()
 
 
 _calls = iter(range(1, 10_000))

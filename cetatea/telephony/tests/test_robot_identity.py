@@ -35,3 +35,25 @@ def test_cnp_check_digit():
     assert identity.cnp_is_valid(cnp)
     assert not identity.cnp_is_valid(cnp[:-1] + str((int(cnp[-1]) + 1) % 10))
     assert not identity.cnp_is_valid("123")
+
+
+def test_pins_are_salted_pbkdf2_over_a_keyed_hash(settings):
+    encoded = identity.pin_hash("482916")
+    algorithm, iterations, salt, _digest = encoded.split("$")
+    assert algorithm == "robot_pbkdf2_sha256" and int(iterations) == 20_000 and salt
+    assert identity.pin_hash("482916") != encoded  # salted
+    assert identity.pin_matches("482916", encoded)
+    assert not identity.pin_matches("482917", encoded)
+    # The digits alone do not reproduce the hash: the PIN is keyed first, with a key
+    # kept outside the database.
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    plain = PBKDF2PasswordHasher().encode("482916", salt, 20_000)
+    assert plain.split("$")[-1] != encoded.split("$")[-1]
+
+
+def test_pins_stored_with_the_default_hasher_still_match():
+    from django.contrib.auth.hashers import make_password
+
+    assert identity.pin_matches("482916", make_password("482916"))
+    assert not identity.pin_matches("000001", make_password("482916"))

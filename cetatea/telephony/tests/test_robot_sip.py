@@ -54,6 +54,7 @@ class Recorder:
     def __init__(self) -> None:
         self.digits: dict[str, list[tuple[str, str, bool, float]]] = {}
         self.hangups: list[str] = []
+        self.transfers_failed: list[str] = []
         self.changed = threading.Condition()
 
     def wait(self, predicate, timeout: float = 5.0) -> None:
@@ -84,6 +85,12 @@ class EchoFlow:
         if value == "0":
             return [Transfer("operators", None)]
         return [Say(("bye",), bargein=False), Hangup("done")]
+
+    def transfer_failed(self):
+        with self.recorder.changed:
+            self.recorder.transfers_failed.append(self.dialog.call_id)
+            self.recorder.changed.notify_all()
+        return [Say(("bye",), bargein=False), Hangup("no operator")]
 
     def hangup(self):
         with self.recorder.changed:
@@ -236,6 +243,51 @@ class Caller:
         self.request("BYE")
         self.cseq += 1
         return self.expect(200)
+
+    def reply(self, request: sip.SipMessage, status: int, reason: str) -> None:
+        lines = [
+            f"SIP/2.0 {status} {reason}",
+            *(f"Via: {v}" for v in request.get_all("via")),
+            f"From: {request.get('from')}",
+            f"To: {request.get('to')};tag={self.tag}",
+            f"Call-ID: {request.call_id}",
+            f"CSeq: {request.get('cseq')}",
+            "Content-Length: 0",
+        ]
+        self.sip.sendto(("\r\n".join(lines) + "\r\n\r\n").encode(), self.target)
+
+    def wait_request(self, method: str, timeout: float = 5.0) -> sip.SipMessage:
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.receive(max(0.01, deadline - time.monotonic()))
+            if message.method == method:
+                return message
+
+    def notify(self, sipfrag: str, *, state: str = "terminated;reason=noresource") -> None:
+        """The progress of the REFER the robot sent (RFC 3515 NOTIFY with a sipfrag)."""
+        self.request_in_dialog(
+            "NOTIFY",
+            [("Event", "refer"), ("Subscription-State", state)],
+            body=sipfrag + "\r\n",
+            content_type="message/sipfrag;version=2.0",
+        )
+
+    def request_in_dialog(self, method, extra, *, body="", content_type="") -> None:
+        port = self.sip.getsockname()[1]
+        lines = [
+            f"{method} sip:robot@127.0.0.1:{self.target[1]} SIP/2.0",
+            f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{secrets.token_hex(6)};rport",
+            "Max-Forwards: 70",
+            f"From: <sip:0722000111@127.0.0.1>;tag={self.tag}",
+            f"To: <sip:robot@127.0.0.1>;tag={self.to_tag}",
+            f"Call-ID: {self.call_id}",
+            f"CSeq: {self.cseq} {method}",
+            *(f"{name}: {value}" for name, value in extra),
+            f"Content-Type: {content_type}",
+            f"Content-Length: {len(body.encode())}",
+        ]
+        self.cseq += 1
+        self.sip.sendto(("\r\n".join(lines) + "\r\n\r\n" + body).encode(), self.target)
 
     def answer_bye(self, timeout: float = 5.0) -> sip.SipMessage:
         """Wait for the robot's BYE and answer it 200 OK."""
@@ -427,13 +479,14 @@ def test_caller_hanging_up_mid_prompt_ends_the_call_cleanly(tmp_path):
         server.stop()
 
 
-def test_operator_request_ends_the_robots_part(server, caller):
+def test_operator_request_without_a_pbx_to_transfer_to_is_handled_by_the_flow(server, caller):
     call = caller()
     call.answered()
     call.press("0")
     bye = call.answer_bye()
-    assert "transfer:operators" in bye.get("reason")
+    assert "no operator" in bye.get("reason")  # no REFER was even tried
     assert server.recorder.digits[call.call_id][0][1] == "0"
+    assert server.recorder.transfers_failed == [call.call_id]
     # The dialog ended the call itself, so it is not told of a caller's hang-up.
     wait_until(lambda: not server.endpoint.calls)
     assert call.call_id not in server.recorder.hangups
@@ -549,3 +602,58 @@ def test_a_full_endpoint_answers_503(tmp_path):
         second.close()
     finally:
         server.stop()
+
+
+def test_operator_request_is_a_refer_and_the_robot_leaves_when_the_operator_answers(tmp_path):
+    server = Server(tmp_path, t1=0.05, transfer_uri="sip:{queue}@pbx.example")
+    call = Caller(server.port)
+    try:
+        call.answered()
+        call.press("0")
+        refer = call.wait_request("REFER")
+        refer_to = refer.get("refer-to")
+        assert refer_to.startswith("<sip:operators@pbx.example?X-Cetatea-Robot-Call=")
+        assert call.call_id.replace("@", "%40") in refer_to
+        assert sip._param(refer.get("from"), "tag") == call.to_tag  # inside the dialog
+        call.reply(refer, 202, "Accepted")
+        call.notify("SIP/2.0 100 Trying", state="active;expires=60")
+        time.sleep(0.2)
+        assert server.endpoint.calls  # still waiting for the operator
+        call.notify("SIP/2.0 200 OK")
+        bye = call.answer_bye()
+        assert "transfer:operators" in bye.get("reason")
+        wait_until(lambda: not server.endpoint.calls)
+        assert server.recorder.transfers_failed == []
+    finally:
+        call.close()
+        server.stop()
+
+
+@pytest.mark.parametrize("refused", ["refer", "busy", "silence"])
+def test_a_transfer_nobody_takes_goes_back_to_the_flow(tmp_path, refused):
+    server = Server(tmp_path, t1=0.02, transfer_uri="sip:operators@pbx", transfer_wait=0.5)
+    call = Caller(server.port)
+    try:
+        call.answered()
+        call.press("0")
+        refer = call.wait_request("REFER")
+        if refused == "refer":
+            call.reply(refer, 603, "Decline")
+        else:
+            call.reply(refer, 202, "Accepted")
+            if refused == "busy":
+                call.notify("SIP/2.0 486 Busy Here")
+        bye = call.answer_bye()
+        assert "no operator" in bye.get("reason")  # the flow's own ending
+        assert server.recorder.transfers_failed == [call.call_id]
+        call.wait_for_audio(BYE)  # the caller heard the flow's words
+    finally:
+        call.close()
+        server.stop()
+
+
+def test_notify_for_an_unknown_call_gets_481(server, caller):
+    call = caller()
+    call.to_tag = "nosuch"
+    call.notify("SIP/2.0 200 OK")
+    assert call.receive().status == 481

@@ -42,8 +42,8 @@ def test_a_whole_call(client):
         '<?xml version="1.0" encoding="UTF-8"?>\n<Response>'
         '<Gather input="dtmf" action="/api/v1/robot/robot-secret?name=id_kind" method="POST"'
         ' numDigits="1" timeout="6">'
-        '<Say language="ro-RO">Bună ziua. Ați sunat la robotul telefonic al Primăriei Alba'
-        " Iulia.</Say>"
+        '<Say language="ro-RO">Bună ziua. Ați sunat la Primăria Municipiului Alba'
+        " Iulia, serviciul telefonic automat.</Say>"
         '<Say language="ro-RO">For English, press 9.</Say>'
         '<Say language="ro-RO">Pentru identificare cu codul numeric personal, apăsați 1. '
         "Pentru identificare cu numărul de rol fiscal, apăsați 2. "

@@ -10,9 +10,11 @@ import asyncio
 import contextlib
 import signal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cetatea.telephony.robot.audio import PromptAudio, programs_missing
+from cetatea.telephony.robot.prompts import static_prompts
 from cetatea.telephony.robot.sip import SipEndpoint
 
 
@@ -53,6 +55,7 @@ class Command(BaseCommand):
             audio=PromptAudio(),
             advertise=options["advertise"],
             max_calls=options["max_calls"],
+            transfer_uri=settings.CETATEA_ROBOT_SIP_TRANSFER_URI,
         )
         self.stdout.write(
             f"robot SIP endpoint on udp {options['host']}:{endpoint.port} "
@@ -61,6 +64,8 @@ class Command(BaseCommand):
         self.stdout.flush()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        # The fixed prompts are rendered (or read from the cache) before calls need them.
+        warming = loop.run_in_executor(None, endpoint.audio.warm, list(static_prompts()))
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
@@ -72,4 +77,6 @@ class Command(BaseCommand):
                 await stop.wait()
         finally:
             await endpoint.close()
+            with contextlib.suppress(Exception):
+                await warming
             self.stdout.write("robot SIP endpoint stopped")

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IntranetConfig(AppConfig):
+    name = "cetatea.intranet"
+    label = "intranet"
+    verbose_name = _("Intranet")

@@ -1,0 +1,3 @@
+"""The intranet's tasks (issue 9)."""
+
+from django.db import models  # noqa: F401
