@@ -67,6 +67,8 @@ bench: venv robot-deps
 	$(BIN)/python bench/revenue_balance.py
 	$(BIN)/python bench/revenue_import.py
 	$(BIN)/python bench/robot.py
+	$(BIN)/python bench/intranet.py
+	$(BIN)/python bench/intranet_documents.py
 
 ci:
 	bash .ci/run

@@ -375,3 +375,26 @@ CETATEA_ROBOT_AGI_TRANSFER = envstr("CETATEA_ROBOT_AGI_TRANSFER", "Queue,operato
 # Where the SIP endpoint REFERs a caller who asks for an operator ({queue} is replaced),
 # e.g. sip:{queue}@pbx.primarie.local; empty: no transfer, the caller hears a number to call.
 CETATEA_ROBOT_SIP_TRANSFER_URI = envstr("CETATEA_ROBOT_SIP_TRANSFER_URI")
+
+# --- Staff intranet (cetatea.intranet, docs/intranet.md) ---------------------------------------
+# Largest file attached to an intranet task.
+CETATEA_TASK_ATTACHMENT_MAX_BYTES = envint(
+    "CETATEA_TASK_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)
+)
+# Schedules (docs/intranet-schedules.md): whether an accepted swap moves the shift without a
+# planner's approval, and how far back and ahead the iCalendar feeds go.
+CETATEA_SCHEDULES_AUTO_APPROVE_SWAPS = envbool("CETATEA_SCHEDULES_AUTO_APPROVE_SWAPS", "false")
+CETATEA_SCHEDULES_FEED_PAST_DAYS = envint("CETATEA_SCHEDULES_FEED_PAST_DAYS", "30")
+CETATEA_SCHEDULES_FEED_FUTURE_DAYS = envint("CETATEA_SCHEDULES_FEED_FUTURE_DAYS", "180")
+# Documents (docs/intranet-documents.md): the largest file stored (match the web server's
+# body limit), and how long a check-out lock stays valid.
+CETATEA_INTRANET_MAX_UPLOAD_BYTES = envint(
+    "CETATEA_INTRANET_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024)
+)
+CETATEA_INTRANET_LOCK_SECONDS = envint("CETATEA_INTRANET_LOCK_SECONDS", "7200")
+# Messages (docs/intranet-messages.md): how long an author may edit or delete a message,
+# the largest attached file, and the staff interface's address in e-mails (empty: the
+# site's address).
+CETATEA_CHAT_EDIT_MINUTES = envint("CETATEA_CHAT_EDIT_MINUTES", "15")
+CETATEA_CHAT_MAX_FILE_BYTES = envint("CETATEA_CHAT_MAX_FILE_BYTES", str(20 * 1024 * 1024))
+CETATEA_STAFF_URL = envstr("CETATEA_STAFF_URL", "")

@@ -15,6 +15,10 @@ WORKER=$!
     n=$((n + 1)); if [ $((n % 5)) -eq 0 ]; then $BIN/python manage.py escalate_cases >/dev/null || true; fi
     # The registry's deadline digest every 5 minutes (one mail per department a day).
     if [ $((n % 5)) -eq 0 ]; then $BIN/python manage.py registry_alerts >/dev/null || true; fi
+    # Task reminders every 5 minutes (idempotent: each task, kind and due time once).
+    if [ $((n % 5)) -eq 0 ]; then $BIN/python manage.py task_reminders >/dev/null || true; fi
+    # Missed intranet messages by e-mail every 5 minutes (each message mailed at most once).
+    if [ $((n % 5)) -eq 0 ]; then $BIN/python manage.py chat_digest >/dev/null || true; fi
   done ) &
 TIMER=$!
 # The phone robot's SIP endpoint (docs/phone-robot-sip.md): a PBX or a soft phone calls

@@ -63,6 +63,15 @@ _REVENUE = [
 # (department folders and channels) on top.
 _INTRANET = ["intranet.use_intranet"]
 _INTRANET_LEAD = ["intranet.publish_announcement"]
+# Rename, archive and change the members of any task board (a board's creator can
+# always change their own).
+_TASKS_LEAD = ["tasks.change_board"]
+# Plan the rosters of one's teams and department, and approve leave (a counter's or the
+# call centre's team lead gets these in the admin; there is no role of its own yet).
+_SCHEDULES_LEAD = ["schedules.manage_roster", "schedules.approve_leave"]
+# Create folders shared across departments; administrators manage any folder.
+_DOCUMENTS_LEAD = ["documents.add_shared_folder"]
+_DOCUMENTS_ADMIN = ["documents.add_shared_folder", "documents.manage_any_folder"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     OPERATOR: _PERSON_READ + _PERSON_WRITE + _CASE_READ + _CASE_INTAKE + _CALLS + _ROBOT_PINS,
@@ -139,8 +148,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + ["registry.extend_entry", "registry.view_registry_reports"],
     REVENUE_OFFICER: _PERSON_READ + _REVENUE + _ROBOT_PINS,
 }
+# Every role uses the intranet; managers and administrators lead it.
+_INTRANET_EXTRA = {
+    MANAGER: _INTRANET_LEAD + _TASKS_LEAD + _SCHEDULES_LEAD + _DOCUMENTS_LEAD,
+    ADMINISTRATOR: _INTRANET_LEAD + _TASKS_LEAD + _SCHEDULES_LEAD + _DOCUMENTS_ADMIN,
+}
 for _role, _perms in ROLE_PERMISSIONS.items():
-    _perms += _INTRANET + (_INTRANET_LEAD if _role in (MANAGER, ADMINISTRATOR) else [])
+    _perms += _INTRANET + _INTRANET_EXTRA.get(_role, [])
 
 
 def sync_roles(**_kwargs) -> None:

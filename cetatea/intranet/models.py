@@ -10,12 +10,23 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cetatea.core.fields import SearchKeyField
+from cetatea.intranet.choices import BodyFormat
+
+
+class AnnouncementQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(unpublished_at__isnull=True)
+
 
 class Announcement(models.Model):
     """A notice from a manager to all staff or to one department, with read receipts."""
 
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
+    body_format = models.CharField(
+        _("format"), max_length=10, choices=BodyFormat.choices, default=BodyFormat.MARKDOWN
+    )
     # Empty: everyone; else only this department's staff see it.
     department = models.ForeignKey(
         "catalog.Department",
@@ -33,6 +44,16 @@ class Announcement(models.Model):
     )
     published_at = models.DateTimeField(_("published"), db_index=True)
     pinned = models.BooleanField(_("pinned"), default=False)
+    # Set when the author or an administrator withdraws it: hidden from the lists, the
+    # read receipts kept.
+    unpublished_at = models.DateTimeField(_("unpublished"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("last edited"), null=True, blank=True)
+    # Optimistic locking: an edit made from an older version is refused, not merged.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # The publish form's one-time token: a double submit returns the first announcement.
+    submit_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = AnnouncementQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("announcement")
@@ -44,6 +65,12 @@ class Announcement(models.Model):
         ]
         indexes = [
             models.Index(fields=["department", "-published_at"], name="announcement_dept_idx"),
+            # The lists: pinned first, newest next, read in index order and stopped early.
+            models.Index(
+                fields=["-pinned", "-published_at", "-id"],
+                condition=models.Q(unpublished_at__isnull=True),
+                name="announcement_list_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -67,3 +94,28 @@ class AnnouncementRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.announcement_id} read by {self.user_id}"
+
+
+class DirectoryEntry(models.Model):
+    """The folded name keys of a staff account, for the staff directory's search.
+
+    Kept in step with the user's name when the user is saved (see apps.py) and by the
+    ``intranet_directory_sync`` command after bulk loads; ``core.text.name_key`` folds
+    diacritics so that "Stefan", "Ştefan" and "Ștefan" meet.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="directory_entry",
+    )
+    name_key = SearchKeyField(max_length=310, db_index=True)  # "last first"
+    name_key_rev = SearchKeyField(max_length=310, db_index=True)  # "first last"
+
+    class Meta:
+        verbose_name = _("directory entry")
+        verbose_name_plural = _("directory entries")
+
+    def __str__(self) -> str:
+        return self.name_key

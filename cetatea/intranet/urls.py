@@ -8,6 +8,28 @@ app_name = "intranet"
 urlpatterns = [
     path("", views.home, name="home"),
     path("announcements/", views.announcements, name="announcements"),
+    path("announcements/new/", views.announcement_new, name="announcement_new"),
+    path("announcements/<int:announcement_id>/", views.announcement_detail, name="announcement"),
+    path(
+        "announcements/<int:announcement_id>/read/",
+        views.announcement_read,
+        name="announcement_read",
+    ),
+    path(
+        "announcements/<int:announcement_id>/edit/",
+        views.announcement_edit,
+        name="announcement_edit",
+    ),
+    path(
+        "announcements/<int:announcement_id>/unpublish/",
+        views.announcement_unpublish,
+        name="announcement_unpublish",
+    ),
+    path(
+        "announcements/<int:announcement_id>/receipts/",
+        views.announcement_receipts,
+        name="announcement_receipts",
+    ),
     path("directory/", views.directory, name="directory"),
 ]
 

@@ -389,6 +389,14 @@ class Command(BaseCommand):
             call_command("load_registry", stdout=self.stdout, stderr=self.stderr)
             self._load_revenue()
             self._ensure_open311_client()
+            # Idempotent: fills the intranet of a demo loaded before it existed, and keeps
+            # the published roster on the current week.
+            self.users = {
+                u.username: u
+                for u in User.objects.filter(username__in=[row[0] for row in DEMO_USERS])
+            }
+            with transaction.atomic():
+                self._seed_intranet()
             self._print_logins()
             return
         started = time.perf_counter()
@@ -413,12 +421,29 @@ class Command(BaseCommand):
             t = time.perf_counter()
             count = self._log_interactions(persons, cases, options["interactions"])
             self.stdout.write(f"interactions: {count} ({time.perf_counter() - t:.1f} s)")
+            t = time.perf_counter()
+            self._seed_intranet()
+            self.stdout.write(f"intranet: ({time.perf_counter() - t:.1f} s)")
         self._load_revenue()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data loaded in {time.perf_counter() - started:.1f} s.")
         )
         self._ensure_open311_client()
         self._print_logins()
+
+    def _seed_intranet(self) -> None:
+        """Announcements, rosters, task boards, documents and channels for the demo staff."""
+        from cetatea.intranet.chat.services import chat_department_channels
+        from cetatea.intranet.demo import seed_intranet_demo
+        from cetatea.intranet.documents.demo import seed_documents_demo
+        from cetatea.intranet.schedules.demo import seed_schedules_demo
+        from cetatea.intranet.tasks.demo import seed_tasks_demo
+
+        seed_intranet_demo(self.users)
+        seed_schedules_demo(self.users)
+        seed_tasks_demo(self.users)
+        seed_documents_demo(self.users)
+        chat_department_channels()
 
     # --- output -------------------------------------------------------------------------------
 
