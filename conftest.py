@@ -10,6 +10,8 @@ from stdnum.ro import cnp as stdnum_cnp
 
 from cetatea.core import roles
 
+pytest_plugins = ["cetatea.core.testing.browser"]  # browser, open_page
+
 _counter = itertools.count(1)
 
 SQUARE = {  # a square around the citadel, 46.06-46.08 N, 23.56-23.58 E

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cetatea.core import uploads
 from cetatea.core.text import fold
 from cetatea.intranet.chat import selectors
 from cetatea.intranet.chat.choices import DELAY_CHOICES, ChannelKind, EmailMode
@@ -41,22 +42,6 @@ MAX_FILES = 5
 MAX_DIRECT_PEOPLE = 8
 MENTION_RE = re.compile(r"(?<![\w@])@([\w.+-]+)")
 
-# Refused whatever the name says: programs and scripts, recognised by their first bytes
-# (a renamed .exe is still refused) or by their extension.
-_FORBIDDEN_MAGIC = (
-    b"MZ",  # Windows programs and libraries
-    b"\x7fELF",  # Linux programs
-    b"\xfe\xed\xfa\xce",  # macOS programs (Mach-O)
-    b"\xfe\xed\xfa\xcf",
-    b"\xce\xfa\xed\xfe",
-    b"\xcf\xfa\xed\xfe",
-    b"#!",  # scripts
-)
-FORBIDDEN_EXTENSIONS = frozenset(
-    "exe com bat cmd scr pif msi msp dll cpl jar js jse vbs vbe wsf wsh ps1 psm1 sh bash "
-    "apk app deb rpm hta lnk reg iso dmg".split()
-)
-
 
 def max_file_bytes() -> int:
     return getattr(settings, "CETATEA_CHAT_MAX_FILE_BYTES", 20 * 1024 * 1024)
@@ -70,37 +55,11 @@ def _user_model():
 
 
 def attachment_check(file) -> tuple[str, str]:
-    """(content type, extension) of a file to attach; ``ValidationError`` if it is empty,
-    too large, or a program or script (by its content or its name)."""
-    import mimetypes
-
-    name = Path(getattr(file, "name", "") or "").name or _("file")
-    size = getattr(file, "size", None) or 0
-    if size <= 0:
-        raise ValidationError(_("The file “%(name)s” is empty.") % {"name": name}, code="empty")
-    limit = max_file_bytes()
-    if size > limit:
-        raise ValidationError(
-            _("The file “%(name)s” is larger than %(mb)s MB; nothing was sent.")
-            % {"name": name, "mb": f"{limit / (1024 * 1024):g}"},
-            code="too_large",
-        )
-    extension = Path(name).suffix.lower().lstrip(".")
-    file.seek(0)
-    head = file.read(8) or b""
-    file.seek(0)
-    if extension in FORBIDDEN_EXTENSIONS or head.startswith(_FORBIDDEN_MAGIC):
-        raise ValidationError(
-            _(
-                "The file “%(name)s” is a program or a script, which cannot be sent; "
-                "nothing was sent."
-            )
-            % {"name": name},
-            code="file_type",
-        )
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    safe_extension = extension if extension.isalnum() and len(extension) <= 10 else "bin"
-    return content_type, safe_extension
+    """(content type, extension) of a file to attach; ``ValidationError`` if the shared
+    upload policy (``cetatea.core.uploads``) refuses it."""
+    uploads.check_upload(file, max_bytes=max_file_bytes())
+    name = uploads.safe_name(getattr(file, "name", ""))
+    return uploads.content_type_for(name), uploads.storage_extension(name)
 
 
 def _sha256(file) -> str:

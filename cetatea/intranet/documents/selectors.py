@@ -326,7 +326,8 @@ def version_text(version: DocumentVersion) -> str | None:
     """The text of a version that can be compared: Markdown, or a plain text file."""
     if version.document.kind == Kind.MARKDOWN:
         return version.text
-    from cetatea.intranet.documents.files import TEXT_EXTENSIONS, extension_of
+    from cetatea.core.uploads import extension_of
+    from cetatea.intranet.documents.files import TEXT_EXTENSIONS
 
     if extension_of(version.original_name) in TEXT_EXTENSIONS and version.file:
         from django.core.files.storage import storages

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from cetatea.core import uploads
 from cetatea.core.text import fold
 from cetatea.intranet.documents import files, selectors
 from cetatea.intranet.documents.choices import Kind, Level, LinkKind
@@ -270,16 +271,16 @@ def _new_version(
     if text is not None:
         data = text.encode("utf-8")
         version.text = text
-        version.original_name = files.safe_name(f"{document.title}.md")
-        version.content_type = files.SAFE_TYPES["md"]
+        version.original_name = uploads.safe_name(f"{document.title}.md")
+        version.content_type = uploads.SAFE_TYPES["md"]
         version.size = len(data)
         version.sha256 = hashlib.sha256(data).hexdigest()
     else:
-        version.original_name = files.safe_name(name or file.name)
-        version.content_type = files.content_type_for(version.original_name)
+        version.original_name = uploads.safe_name(name or file.name)
+        version.content_type = uploads.content_type_for(version.original_name)
         version.size = file.size
         version.sha256 = _sha256(file)
-        extension = files.extension_of(version.original_name)
+        extension = uploads.extension_of(version.original_name)
         stored = f"{uuid.uuid4().hex}.{extension}" if extension.isalnum() else uuid.uuid4().hex
         # The private storage as configured now (a callable storage is evaluated once).
         version.file.storage = storages["private"]
@@ -342,8 +343,8 @@ def _enqueue_extraction(document_id: int, number: int) -> None:
 def document_upload(*, actor: AbstractBaseUser, folder_id: int, file, title: str = "") -> Document:
     """A new document from an uploaded file (version 1). Refused files raise
     ``ValidationError`` and leave nothing behind."""
-    files.check_upload(file)
-    name = files.safe_name(file.name)
+    uploads.check_upload(file, max_bytes=files.max_upload_bytes())
+    name = uploads.safe_name(file.name)
     title = " ".join((title or "").split())[:200] or name
     now = timezone.now()
     with _FilesGuard() as written, transaction.atomic():
@@ -369,7 +370,7 @@ def document_upload_version(
 ) -> DocumentVersion:
     """A new version of a file document. Refused when someone else holds the lock or
     saved a version after ``base_version``."""
-    files.check_upload(file)
+    uploads.check_upload(file, max_bytes=files.max_upload_bytes())
     now = timezone.now()
     with _FilesGuard() as written, transaction.atomic():
         document = _locked_document(document_id)

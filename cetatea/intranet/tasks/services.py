@@ -12,7 +12,6 @@ import hashlib
 import logging
 import re
 import uuid
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,9 +26,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cetatea.catalog.models import Team
+from cetatea.core import uploads
 from cetatea.intranet.selectors import department_id_of
 from cetatea.intranet.tasks.choices import OPEN_STATUSES, Priority, ReminderKind, Status
-from cetatea.intranet.tasks.files import MAX_FILES_PER_TASK, attachment_kind
+from cetatea.intranet.tasks.files import MAX_FILES_PER_TASK, max_bytes
 from cetatea.intranet.tasks.models import (
     Attachment,
     Board,
@@ -480,11 +480,11 @@ def _sha256(file) -> str:
 
 
 def attachment_add(*, actor: AbstractBaseUser, task_id: int, file) -> Attachment:
-    """Attach a file (checked by size and content, see files.py) in the private storage.
-    The same content attached twice to a task is stored once."""
-    kind = attachment_kind(file)
+    """Attach a file (checked by the shared upload policy, ``cetatea.core.uploads``) in
+    the private storage. The same content attached twice to a task is stored once."""
+    uploads.check_upload(file, max_bytes=max_bytes())
     digest = _sha256(file)
-    name = Path(file.name or "").name[-200:] or f"file.{kind.extension}"
+    name = uploads.safe_name(file.name)
     with transaction.atomic():
         task = Task.objects.select_for_update().get(pk=task_id)
         existing = task.attachments.filter(sha256=digest).first()
@@ -498,7 +498,7 @@ def attachment_add(*, actor: AbstractBaseUser, task_id: int, file) -> Attachment
         row = Attachment(
             task=task,
             original_name=name,
-            content_type=kind.content_type,
+            content_type=uploads.content_type_for(name),
             size=file.size,
             sha256=digest,
             uploaded_by=actor,
@@ -506,7 +506,7 @@ def attachment_add(*, actor: AbstractBaseUser, task_id: int, file) -> Attachment
         # The private storage as configured now (a callable storage is evaluated once).
         row.file.storage = storages["private"]
         # A random stored name: what the sender called the file never becomes a path.
-        row.file.save(f"{uuid.uuid4().hex}.{kind.extension}", file, save=False)
+        row.file.save(f"{uuid.uuid4().hex}.{uploads.storage_extension(name)}", file, save=False)
         try:
             row.save()
         except Exception:

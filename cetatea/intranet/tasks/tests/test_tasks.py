@@ -194,7 +194,8 @@ def test_comment_view_posts_and_links_the_anchor(office, client):
         ("program.pdf", b"MZ\x90\x00" + b"\x00" * 100),  # a renamed program
         ("page.html", b"<html><script>alert(1)</script></html>"),
         ("fake.pdf", b"<html>not a pdf</html>"),
-        ("scan.png", PDF),  # the content and the name disagree
+        ("scan.png", b"\x7fELF\x02\x01" + b"\x00" * 64),  # a renamed Linux program
+        ("macro.docm", b"PK\x03\x04" + b"\x00" * 64),  # an Office file with macros
         ("empty.txt", b""),
     ],
 )
@@ -227,7 +228,7 @@ def test_file_over_the_size_limit_is_refused(office, settings):
     ("name", "content", "content_type"),
     [
         ("deviz.pdf", PDF, "application/pdf"),
-        ("notă.md", "# Notă\nșanț și țeavă".encode(), "text/markdown"),
+        ("notă.md", "# Notă\nșanț și țeavă".encode(), "text/markdown; charset=utf-8"),
         ("poză.JPG", b"\xff\xd8\xff\xe0" + b"\x00" * 64, "image/jpeg"),
         (
             "raport.docx",

@@ -433,7 +433,7 @@ class Command(BaseCommand):
 
     def _seed_intranet(self) -> None:
         """Announcements, rosters, task boards, documents and channels for the demo staff."""
-        from cetatea.intranet.chat.services import chat_department_channels
+        from cetatea.intranet.chat.demo import seed_chat_demo
         from cetatea.intranet.demo import seed_intranet_demo
         from cetatea.intranet.documents.demo import seed_documents_demo
         from cetatea.intranet.schedules.demo import seed_schedules_demo
@@ -443,7 +443,7 @@ class Command(BaseCommand):
         seed_schedules_demo(self.users)
         seed_tasks_demo(self.users)
         seed_documents_demo(self.users)
-        chat_department_channels()
+        seed_chat_demo(self.users)
 
     # --- output -------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Test support shared by the apps' tests (imported by tests only, never by the project)."""

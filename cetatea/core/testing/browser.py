@@ -1,0 +1,154 @@
+"""The harness of the tests that drive a real browser (headless Chromium, Playwright).
+
+A browser test module starts with ``sync_api = require_browser()``, which skips the whole
+module when Chromium, Playwright or axe-core is missing (see scripts/browser-deps.sh).
+The root conftest registers this module as a plugin, so its fixtures need no import:
+
+- ``browser``: one Chromium per test module;
+- ``open_page``: ``open_page(user, path)`` opens a page in a new context logged in as
+  ``user``; at the end of the test every context is closed and the test fails if a
+  request left the machine or a page threw a JavaScript error.
+
+``assert_accessible(page)`` fails on any WCAG 2.1 A/AA violation that axe-core finds.
+
+The browser is module-scoped, not session-scoped: while Playwright's sync API is open its
+event loop runs in the test thread, and Django's ORM only accepts that with
+DJANGO_ALLOW_ASYNC_UNSAFE, which must not stay set (nor the loop stay running) for the
+tests that come after. pytest-xdist runs each worker in its own process, so that is safe.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import pytest
+from django.test import Client
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+CHROMIUM = "/usr/bin/chromium"
+LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SESSION_COOKIE = "sessionid"
+
+
+def require_browser() -> ModuleType:
+    """Skip the calling test module unless Chromium, Playwright and axe-core are all
+    there; return ``playwright.sync_api``."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/browser-deps.sh", allow_module_level=True)
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    pytest.importorskip("axe_playwright_python", reason="axe-playwright-python is not installed")
+    return sync_api
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = require_browser()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this thread
+        with sync_api.sync_playwright() as pw:
+            try:
+                chromium = pw.chromium.launch(
+                    executable_path=CHROMIUM,
+                    headless=True,
+                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                )
+            except sync_api.Error as exc:
+                pytest.skip(f"Chromium did not start: {exc.message.splitlines()[0]}")
+            yield chromium
+            chromium.close()
+
+
+def logged_in_context(
+    browser: Browser,
+    base_url: str,
+    user: Any,
+    *,
+    locale: str = "en-GB",
+    language: str | None = "en",
+) -> BrowserContext:
+    """A new browser context holding ``user``'s Django session cookie for ``base_url``
+    (and a django_language cookie, unless ``language`` is None)."""
+    client = Client()
+    client.force_login(user)
+    cookies = [
+        {"name": SESSION_COOKIE, "value": client.cookies[SESSION_COOKIE].value, "url": base_url}
+    ]
+    if language is not None:
+        cookies.append({"name": "django_language", "value": language, "url": base_url})
+    context = browser.new_context(locale=locale)
+    context.set_default_timeout(10_000)
+    context.add_cookies(cookies)
+    return context
+
+
+def stay_on_this_machine(context: BrowserContext, outside: list[str]) -> None:
+    """Abort every request of ``context`` that leaves the machine, noting it in ``outside``."""
+
+    def only_loopback(route):
+        if urlparse(route.request.url).hostname in LOOPBACK:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+
+
+@pytest.fixture
+def open_page(browser, live_server, transactional_db):
+    """``open_page(user, path=None, *, locale="en-GB", language="en", page_errors=True)``:
+    a page logged in as ``user`` (at ``path`` when given). At the end of the test, fails
+    if a request left the machine or (with ``page_errors``) a page threw an error."""
+    contexts: list[BrowserContext] = []
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def open_as(
+        user: Any,
+        path: str | None = None,
+        *,
+        locale: str = "en-GB",
+        language: str | None = "en",
+        page_errors: bool = True,
+    ) -> Page:
+        context = logged_in_context(
+            browser, live_server.url, user, locale=locale, language=language
+        )
+        contexts.append(context)
+        stay_on_this_machine(context, outside)
+        page = context.new_page()
+        if page_errors:
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        if path is not None:
+            page.goto(live_server.url + path)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+    assert outside == [], f"requests left the machine: {outside}"
+    assert errors == [], f"the page threw: {errors}"
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on ``page``, as "rule: targets" lines."""
+    axe_js = resources.files("axe_playwright_python") / "axe.min.js"
+    page.add_script_tag(content=axe_js.read_text(encoding="utf-8"))
+    return page.evaluate(
+        """async (tags) => (await axe.run(document, {runOnly: {type: "tag", values: tags}}))
+            .violations.map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "))""",
+        WCAG_TAGS,
+    )
+
+
+def assert_accessible(page: Page) -> None:
+    """Fail if axe-core finds a WCAG 2.1 A/AA violation on ``page``."""
+    violations = axe_violations(page)
+    assert violations == [], f"axe-core violations on {page.url}: {violations}"
