@@ -12,11 +12,9 @@ from __future__ import annotations
 import pytest
 from django.conf import settings as django_settings
 
+from cetatea.core.testing.browser import assert_accessible
 from cetatea.portal.tests.test_browser import (  # noqa: F401, F811 (fixtures)
     CATEGORY,
-    axe_violations,
-    browser,
-    format_violations,
     page,
     site,
     sync_api,
@@ -70,8 +68,7 @@ def worker_page(page, site, worker_case):  # noqa: F811
 
 
 def assert_no_axe_violation(pg, where: str) -> None:
-    violations = axe_violations(pg)
-    assert violations == [], f"axe-core on {where}:\n{format_violations(violations)}"
+    assert_accessible(pg)
 
 
 def test_a_worker_opens_a_case_from_the_queue_sees_its_map_and_writes_a_note(

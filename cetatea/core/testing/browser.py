@@ -35,6 +35,15 @@ CHROMIUM = "/usr/bin/chromium"
 LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SESSION_COOKIE = "sessionid"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # we run as root in CI
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEFAULT_TIMEOUT_MS = 10_000
 
 
 def require_browser() -> ModuleType:
@@ -55,9 +64,7 @@ def browser():
         with sync_api.sync_playwright() as pw:
             try:
                 chromium = pw.chromium.launch(
-                    executable_path=CHROMIUM,
-                    headless=True,
-                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
                 )
             except sync_api.Error as exc:
                 pytest.skip(f"Chromium did not start: {exc.message.splitlines()[0]}")
@@ -68,23 +75,31 @@ def browser():
 def logged_in_context(
     browser: Browser,
     base_url: str,
-    user: Any,
+    user: Any | None,
     *,
     locale: str = "en-GB",
     language: str | None = "en",
+    viewport: dict[str, int] | None = None,
+    timeout: int = DEFAULT_TIMEOUT_MS,
 ) -> BrowserContext:
     """A new browser context holding ``user``'s Django session cookie for ``base_url``
-    (and a django_language cookie, unless ``language`` is None)."""
-    client = Client()
-    client.force_login(user)
-    cookies = [
-        {"name": SESSION_COOKIE, "value": client.cookies[SESSION_COOKIE].value, "url": base_url}
-    ]
+    (anonymous when ``user`` is None), and a django_language cookie unless ``language``
+    is None. ``viewport`` (``{"width": ..., "height": ...}``) defaults to Playwright's."""
+    cookies = []
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        session = client.cookies[SESSION_COOKIE].value
+        cookies.append({"name": SESSION_COOKIE, "value": session, "url": base_url})
     if language is not None:
         cookies.append({"name": "django_language", "value": language, "url": base_url})
-    context = browser.new_context(locale=locale)
-    context.set_default_timeout(10_000)
-    context.add_cookies(cookies)
+    options: dict[str, Any] = {"locale": locale}
+    if viewport is not None:
+        options["viewport"] = viewport
+    context = browser.new_context(**options)
+    context.set_default_timeout(timeout)
+    if cookies:
+        context.add_cookies(cookies)
     return context
 
 
@@ -103,23 +118,32 @@ def stay_on_this_machine(context: BrowserContext, outside: list[str]) -> None:
 
 @pytest.fixture
 def open_page(browser, live_server, transactional_db):
-    """``open_page(user, path=None, *, locale="en-GB", language="en", page_errors=True)``:
-    a page logged in as ``user`` (at ``path`` when given). At the end of the test, fails
-    if a request left the machine or (with ``page_errors``) a page threw an error."""
+    """``open_page(user, path=None, *, locale="en-GB", language="en", page_errors=True,
+    viewport=None, timeout=10_000)``: a page logged in as ``user`` (anonymous when None;
+    at ``path`` when given). At the end of the test, fails if a request left the machine
+    or (with ``page_errors``) a page threw an error."""
     contexts: list[BrowserContext] = []
     outside: list[str] = []
     errors: list[str] = []
 
     def open_as(
-        user: Any,
+        user: Any | None,
         path: str | None = None,
         *,
         locale: str = "en-GB",
         language: str | None = "en",
         page_errors: bool = True,
+        viewport: dict[str, int] | None = None,
+        timeout: int = DEFAULT_TIMEOUT_MS,
     ) -> Page:
         context = logged_in_context(
-            browser, live_server.url, user, locale=locale, language=language
+            browser,
+            live_server.url,
+            user,
+            locale=locale,
+            language=language,
+            viewport=viewport,
+            timeout=timeout,
         )
         contexts.append(context)
         stay_on_this_machine(context, outside)
@@ -137,18 +161,21 @@ def open_page(browser, live_server, transactional_db):
     assert errors == [], f"the page threw: {errors}"
 
 
-def axe_violations(page: Page) -> list[str]:
-    """axe-core's WCAG 2.1 A/AA violations on ``page``, as "rule: targets" lines."""
+def axe_violations(page: Page, exclude: list[str] | None = None) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on ``page`` (leaving out the elements matched
+    by the CSS selectors in ``exclude``), as "rule: targets" lines."""
     axe_js = resources.files("axe_playwright_python") / "axe.min.js"
     page.add_script_tag(content=axe_js.read_text(encoding="utf-8"))
     return page.evaluate(
-        """async (tags) => (await axe.run(document, {runOnly: {type: "tag", values: tags}}))
+        """async ([tags, exclude]) => (await axe.run(
+                exclude.length ? {exclude: exclude} : document,
+                {runOnly: {type: "tag", values: tags}}))
             .violations.map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "))""",
-        WCAG_TAGS,
+        [WCAG_TAGS, exclude or []],
     )
 
 
-def assert_accessible(page: Page) -> None:
-    """Fail if axe-core finds a WCAG 2.1 A/AA violation on ``page``."""
-    violations = axe_violations(page)
+def assert_accessible(page: Page, exclude: list[str] | None = None) -> None:
+    """Fail if axe-core finds a WCAG 2.1 A/AA violation on ``page`` (outside ``exclude``)."""
+    violations = axe_violations(page, exclude)
     assert violations == [], f"axe-core violations on {page.url}: {violations}"

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import pytest
 
+from cetatea.core.testing.browser import assert_accessible
 from cetatea.portal.tests.test_browser import (  # noqa: F401, F811 (fixtures)
     CATEGORY,
-    axe_violations,
-    browser,
     choose_street,
-    format_violations,
     map_ready,
     page,
     site,
@@ -63,8 +61,7 @@ def test_operator_files_a_phone_request_for_a_found_caller(operator_page):
     sync_api.expect(page.locator("#intake-panel")).to_contain_text("Ana")
     page.fill("#id_description", "Groapă adâncă lângă trecerea de pietoni.")
 
-    violations = axe_violations(page, exclude=["#pick-map"])
-    assert violations == [], format_violations(violations)
+    assert_accessible(page, exclude=["#pick-map"])
 
     page.click("#file-request")
     page.wait_for_url("**/staff/intake/filed/**")

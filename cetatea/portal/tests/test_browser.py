@@ -20,10 +20,8 @@ missing.
 from __future__ import annotations
 
 import io
-import os
 import re
-from importlib import resources
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin
 
 import pytest
 from django.conf import settings as django_settings
@@ -33,37 +31,14 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from PIL import Image
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # we run as root in CI
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+from cetatea.core.testing.browser import assert_accessible, require_browser
+
 CATEGORY = "ROAD_POTHOLE"
 TIMEOUT_MS = 15_000
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-if not os.access(CHROMIUM, os.X_OK):
-    pytest.skip(
-        f"{CHROMIUM} is missing: run scripts/browser-deps.sh as root "
-        "(apt-get install chromium) to run the browser tests",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright is not installed (pip install -r requirements-dev.txt)",
-)
-pytest.importorskip(
-    "axe_playwright_python",
-    reason="axe-playwright-python is not installed (pip install -r requirements-dev.txt)",
-)
-AXE_JS = resources.files("axe_playwright_python") / "axe.min.js"
+sync_api = require_browser()
 
 
 # --- URLs: the project's, plus MEDIA_URL (served by the web server in production) --------
@@ -80,24 +55,6 @@ urlpatterns = [
 
 
 # --- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module; each test gets its own context."""
-    with pytest.MonkeyPatch.context() as mp:
-        # Playwright's sync API keeps an asyncio loop marked as running in this thread;
-        # Django would then refuse the test's own (synchronous) database calls.
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_api.sync_playwright() as pw:
-            try:
-                chromium = pw.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-                )
-            except sync_api.Error as exc:
-                pytest.skip(f"Chromium did not start: {exc.message.splitlines()[0]}")
-            yield chromium
-            chromium.close()
 
 
 @pytest.fixture
@@ -131,28 +88,16 @@ def site(live_server, settings, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def page(browser, site):
-    """A fresh page; requests off this machine are aborted and reported."""
-    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    outside: list[str] = []
-    errors: list[str] = []
-
-    def only_loopback(route):
-        url = route.request.url
-        if urlparse(url).hostname in LOOPBACK:
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
-    context.route("**/*", only_loopback)
-    pg = context.new_page()
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert outside == [], f"the page tried to reach the network: {outside}"
-    assert errors == [], f"JavaScript errors: {errors}"
+def page(site, open_page):
+    """A fresh anonymous page; the test fails if a request left the machine or the page
+    threw a JavaScript error."""
+    return open_page(
+        None,
+        locale="en-GB",
+        language=None,
+        viewport={"width": 1280, "height": 900},
+        timeout=TIMEOUT_MS,
+    )
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -233,33 +178,6 @@ def check_case_stored(reference: str, title: str) -> None:
     assert case.category.code == CATEGORY
     assert case.latitude and case.longitude
     assert [p.status for p in case.photos.all()] == [PhotoStatus.READY]
-
-
-def axe_violations(page, exclude: list[str] | None = None) -> list[dict]:
-    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
-    return page.evaluate(
-        """async ([tags, exclude]) => {
-            const context = exclude.length ? { exclude: exclude } : document;
-            const result = await axe.run(context, {
-                runOnly: { type: "tag", values: tags }, resultTypes: ["violations"],
-            });
-            return result.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help,
-                targets: v.nodes.map(n => n.target.join(" ")),
-                summary: v.nodes.map(n => n.failureSummary).slice(0, 3),
-            }));
-        }""",
-        [AXE_TAGS, exclude or []],
-    )
-
-
-def format_violations(violations: list[dict]) -> str:
-    lines = []
-    for v in violations:
-        lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
-        lines.extend(f"    {target}" for target in v["targets"])
-        lines.extend(f"      {s}" for s in v["summary"] if s)
-    return "\n".join(lines)
 
 
 # --- tests ---------------------------------------------------------------------------------
@@ -384,5 +302,4 @@ def test_no_wcag_a_or_aa_violation(page, site, public_case, where):
     page.wait_for_load_state("load")
     if where != "list":  # let Leaflet build its markup, it is checked too
         page.wait_for_selector(".leaflet-container")
-    violations = axe_violations(page)
-    assert violations == [], f"axe-core on {url}:\n{format_violations(violations)}"
+    assert_accessible(page)

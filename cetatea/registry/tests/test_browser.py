@@ -15,10 +15,8 @@ import io
 import pytest
 from django.core.management import call_command
 
+from cetatea.core.testing.browser import assert_accessible
 from cetatea.portal.tests.test_browser import (  # noqa: F401, F811 (fixtures)
-    axe_violations,
-    browser,
-    format_violations,
     page,
     site,
     sync_api,
@@ -49,8 +47,7 @@ def clerk_page(page, site):  # noqa: F811
 
 
 def assert_no_axe_violation(pg, where: str) -> None:
-    violations = axe_violations(pg)
-    assert violations == [], f"axe-core on {where}:\n{format_violations(violations)}"
+    assert_accessible(pg)
 
 
 def test_a_clerk_registers_a_petition_at_the_counter_and_prints_the_receipt(clerk_page, site):  # noqa: F811

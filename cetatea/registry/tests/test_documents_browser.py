@@ -15,10 +15,8 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from cetatea.core.testing.browser import assert_accessible
 from cetatea.portal.tests.test_browser import (  # noqa: F401, F811 (fixtures)
-    axe_violations,
-    browser,
-    format_violations,
     page,
     site,
     sync_api,
@@ -29,8 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def assert_no_axe_violation(pg, where: str) -> None:
-    violations = axe_violations(pg)
-    assert violations == [], f"axe-core on {where}:\n{format_violations(violations)}"
+    assert_accessible(pg)
 
 
 @pytest.fixture
