@@ -10,7 +10,7 @@ from cetatea.intranet.documents.choices import Level
 
 class AccessibleForm(forms.Form):
     """Fields with an error point to its message (``<id>_error``, rendered by
-    ``documents/_field.html``) and are marked invalid."""
+    ``intranet/_field.html``) and are marked invalid."""
 
     def full_clean(self):
         super().full_clean()
