@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "cetatea.intranet.schedules",
     "cetatea.intranet.tasks",
     "cetatea.intranet.chat",
+    "cetatea.insights",
 ]
 
 MIDDLEWARE = [

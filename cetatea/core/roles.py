@@ -16,6 +16,7 @@ FIELD_CREW = "field_crew"
 MANAGER = "manager"
 ADMINISTRATOR = "administrator"
 REVENUE_OFFICER = "revenue_officer"
+LEADERSHIP = "leadership"
 
 ROLE_LABELS = {
     OPERATOR: _("Call-centre operator"),
@@ -25,6 +26,7 @@ ROLE_LABELS = {
     MANAGER: _("Manager"),
     ADMINISTRATOR: _("Administrator"),
     REVENUE_OFFICER: _("Revenue officer"),
+    LEADERSHIP: _("Mayor's office"),
 }
 
 _PERSON_READ = ["people.view_person", "people.view_person_360", "people.view_contactpoint"]
@@ -72,6 +74,9 @@ _SCHEDULES_LEAD = ["schedules.manage_roster", "schedules.approve_leave"]
 # Create folders shared across departments; administrators manage any folder.
 _DOCUMENTS_LEAD = ["documents.add_shared_folder"]
 _DOCUMENTS_ADMIN = ["documents.add_shared_folder", "documents.manage_any_folder"]
+# The management overview (/staff/insights/): the whole city, or one's own department.
+_INSIGHTS_CITY = ["insights.view_city_dashboard", "insights.export_insights"]
+_INSIGHTS_DEPARTMENT = ["insights.view_department_dashboard", "insights.export_insights"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     OPERATOR: _PERSON_READ + _PERSON_WRITE + _CASE_READ + _CASE_INTAKE + _CALLS + _ROBOT_PINS,
@@ -96,7 +101,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _ROBOT_KPIS
     + _MAIL_LOG
     + _REGISTRY_READ
-    + ["registry.extend_entry", "registry.view_registry_reports"],
+    + ["registry.extend_entry", "registry.view_registry_reports"]
+    + _INSIGHTS_DEPARTMENT,
     ADMINISTRATOR: _PERSON_READ
     + _PERSON_WRITE
     + _CASE_READ
@@ -145,13 +151,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ]
     + _REGISTRY_WORK
     + _REGISTRY_SETUP
-    + ["registry.extend_entry", "registry.view_registry_reports"],
+    + ["registry.extend_entry", "registry.view_registry_reports"]
+    + _INSIGHTS_CITY,
     REVENUE_OFFICER: _PERSON_READ + _REVENUE + _ROBOT_PINS,
+    # The mayor's office reads the whole city's figures and the cases behind them.
+    LEADERSHIP: _CASE_READ
+    + _ROBOT_KPIS
+    + _REGISTRY_READ
+    + ["registry.view_registry_reports"]
+    + _INSIGHTS_CITY,
 }
 # Every role uses the intranet; managers and administrators lead it.
 _INTRANET_EXTRA = {
     MANAGER: _INTRANET_LEAD + _TASKS_LEAD + _SCHEDULES_LEAD + _DOCUMENTS_LEAD,
     ADMINISTRATOR: _INTRANET_LEAD + _TASKS_LEAD + _SCHEDULES_LEAD + _DOCUMENTS_ADMIN,
+    LEADERSHIP: _INTRANET_LEAD,
 }
 for _role, _perms in ROLE_PERMISSIONS.items():
     _perms += _INTRANET + _INTRANET_EXTRA.get(_role, [])

@@ -1,0 +1,2 @@
+app_name = "insights_export"
+urlpatterns: list = []

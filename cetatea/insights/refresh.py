@@ -1,0 +1,369 @@
+"""Keep the counts up to date: an incremental refresh and a full rebuild.
+
+The incremental refresh reads the rows added since the last run (by id, with an overlap
+of ``OVERLAP`` ids for transactions that committed late), recomputes the facts of the
+cases, entries and calls they touch, and adds the difference between each old and new
+fact to the counts, in one transaction with the new marks: running it twice changes
+nothing, and a run that fails leaves everything as it was. The full rebuild recomputes
+every fact. Both replace the snapshot of open and overdue work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Count as DbCount
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from cetatea.cases.choices import OPEN_STATUSES
+from cetatea.cases.models import Case, CaseEvent, Interaction, Photo
+from cetatea.insights import metrics as m
+from cetatea.insights.facts import case_facts, entry_facts, expand, robot_facts
+from cetatea.insights.models import Count, Fact, Grain, RefreshState, Snapshot, Source
+from cetatea.portal.models import Feedback
+from cetatea.registry.choices import DocRegime, EntryStatus
+from cetatea.registry.models import Entry, EntryEvent
+from cetatea.telephony.models import RobotCall
+
+FACT_VERSION = 1
+STATE = "main"
+OVERLAP = 1000  # ids re-read on each run for transactions that committed after a later id
+BATCH = 2000
+# Robot calls change while they last: calls started this long before the last run are
+# read again.
+ROBOT_OPEN_WINDOW = dt.timedelta(hours=2)
+
+_BUILDERS: dict[int, Callable[[Iterable[int]], dict]] = {
+    Source.CASE: case_facts,
+    Source.ENTRY: entry_facts,
+    Source.ROBOT_CALL: robot_facts,
+}
+# (mark name, model, the column naming the source row, the source)
+_FEEDS = (
+    ("caseevent", CaseEvent, "case_id", Source.CASE),
+    ("interaction", Interaction, "case_id", Source.CASE),
+    ("photo", Photo, "case_id", Source.CASE),
+    ("feedback", Feedback, "case_id", Source.CASE),
+    ("entryevent", EntryEvent, "entry_id", Source.ENTRY),
+    ("robotcall", RobotCall, "id", Source.ROBOT_CALL),
+)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class Result:
+    full: bool
+    sources: dict[str, int] = field(default_factory=dict)  # how many facts recomputed
+    counts_changed: int = 0
+    seconds: float = 0.0
+
+
+# ------------------------------------------------------------------------ accumulation
+
+
+class Totals:
+    """Counts being built: (dim, grain, period, key, metric) -> [n, {bucket: n}]."""
+
+    def __init__(self):
+        self.rows: dict[tuple, list] = {}
+
+    def add(self, data: dict | None, sign: int) -> None:
+        if not data:
+            return
+        rows = self.rows
+        for dim, key, day, metric, value in expand(data):
+            date = dt.date.fromordinal(day)
+            hist = metric in m.HISTOGRAMS
+            for grain, period in ((Grain.DAY, date), (Grain.MONTH, date.replace(day=1))):
+                slot = rows.get((dim, grain, period, key, metric))
+                if slot is None:
+                    slot = rows[(dim, grain, period, key, metric)] = [0, {} if hist else None]
+                if hist:
+                    b = str(m.bucket(value))
+                    slot[0] += sign
+                    slot[1][b] = slot[1].get(b, 0) + sign
+                else:
+                    slot[0] += sign * value
+
+    def nonzero(self) -> dict[tuple, list]:
+        out = {}
+        for k, (n, hist) in self.rows.items():
+            if hist is not None:
+                hist = {b: c for b, c in hist.items() if c}
+            if n or hist:
+                out[k] = [n, hist]
+        return out
+
+
+# ----------------------------------------------------------------------------- state
+
+
+def _state(lock: bool) -> RefreshState:
+    qs = RefreshState.objects.select_for_update() if lock else RefreshState.objects
+    state = qs.filter(pk=STATE).first()
+    if state is None:
+        RefreshState.objects.get_or_create(name=STATE)
+        state = qs.get(pk=STATE)
+    return state
+
+
+def _max_ids() -> dict[str, int]:
+    return {name: model.objects.aggregate(v=Max("id"))["v"] or 0 for name, model, _c, _s in _FEEDS}
+
+
+# ------------------------------------------------------------------------ incremental
+
+
+def refresh(*, progress: Progress | None = None, now: dt.datetime | None = None) -> Result:
+    """Bring the counts up to date with what was written since the last run."""
+    started = timezone.now()
+    with transaction.atomic():
+        state = _state(lock=True)
+        if state.version != FACT_VERSION or not state.marks:
+            return rebuild(progress=progress, now=now, _locked=state)
+        marks = dict(state.marks)
+        tops = _max_ids()
+        dirty: dict[int, set[int]] = defaultdict(set)
+        for name, model, column, source in _FEEDS:
+            low = max(marks.get(name, 0) - OVERLAP, 0)
+            ids = model.objects.filter(id__gt=low, id__lte=tops[name]).values_list(
+                column, flat=True
+            )
+            dirty[source].update(i for i in ids if i is not None)
+        since = (state.refreshed_at or started) - ROBOT_OPEN_WINDOW
+        dirty[Source.ROBOT_CALL].update(
+            RobotCall.objects.filter(started_at__gte=since).values_list("id", flat=True)
+        )
+        delta = Totals()
+        result = Result(full=False)
+        for source, ids in dirty.items():
+            ids = sorted(ids)
+            result.sources[Source(source).name.lower()] = len(ids)
+            for start in range(0, len(ids), BATCH):
+                chunk = ids[start : start + BATCH]
+                _apply_chunk(source, chunk, delta)
+                if progress:
+                    progress(Source(source).name.lower(), start + len(chunk), len(ids))
+        result.counts_changed = _write_delta(delta.nonzero())
+        _take_snapshot(now)
+        state.marks = tops
+        state.refreshed_at = state.snapshot_at = timezone.now()
+        state.save()
+    result.seconds = (timezone.now() - started).total_seconds()
+    return result
+
+
+def _apply_chunk(source: int, ids: list[int], delta: Totals) -> None:
+    new = _BUILDERS[source](ids)
+    old = dict(
+        Fact.objects.filter(source=source, source_id__in=ids).values_list("source_id", "data")
+    )
+    to_create, to_update, to_delete = [], [], []
+    existing = dict(
+        Fact.objects.filter(source=source, source_id__in=ids).values_list("source_id", "id")
+    )
+    for source_id in ids:
+        before, after = old.get(source_id), new.get(source_id)
+        if before == after:
+            continue
+        delta.add(before, -1)
+        delta.add(after, +1)
+        if after is None:
+            to_delete.append(existing[source_id])
+        elif source_id in existing:
+            to_update.append(
+                Fact(id=existing[source_id], source=source, source_id=source_id, data=after)
+            )
+        else:
+            to_create.append(Fact(source=source, source_id=source_id, data=after))
+    if to_delete:
+        Fact.objects.filter(id__in=to_delete).delete()
+    if to_update:
+        Fact.objects.bulk_update(to_update, ["data"], batch_size=500)
+    if to_create:
+        Fact.objects.bulk_create(to_create, batch_size=500)
+
+
+def _write_delta(delta: dict[tuple, list]) -> int:
+    """Add ``delta`` to the stored counts; rows that fall to zero are deleted."""
+    if not delta:
+        return 0
+    groups: dict[tuple, set] = defaultdict(set)
+    for dim, grain, period, _key, _metric in delta:
+        groups[(dim, grain)].add(period)
+    stored: dict[tuple, Count] = {}
+    for (dim, grain), periods in groups.items():
+        periods = sorted(periods)
+        for start in range(0, len(periods), 500):
+            for row in Count.objects.filter(
+                dim=dim, grain=grain, period__in=periods[start : start + 500]
+            ):
+                stored[(row.dim, row.grain, row.period, row.key, row.metric)] = row
+    create, update, delete = [], [], []
+    for key, (n, hist) in delta.items():
+        row = stored.get(key)
+        if row is None:
+            dim, grain, period, k, metric = key
+            create.append(
+                Count(
+                    dim=dim,
+                    grain=grain,
+                    period=period,
+                    key=k,
+                    metric=metric,
+                    n=n,
+                    hist=hist or None,
+                )
+            )
+            continue
+        row.n += n
+        if hist is not None:
+            merged = dict(row.hist or {})
+            for b, c in hist.items():
+                merged[b] = merged.get(b, 0) + c
+            row.hist = {b: c for b, c in merged.items() if c} or None
+        if row.n == 0 and not row.hist:
+            delete.append(row.pk)
+        else:
+            update.append(row)
+    if delete:
+        Count.objects.filter(pk__in=delete).delete()
+    if update:
+        Count.objects.bulk_update(update, ["n", "hist"], batch_size=500)
+    if create:
+        Count.objects.bulk_create(create, batch_size=1000)
+    return len(create) + len(update) + len(delete)
+
+
+# --------------------------------------------------------------------------- rebuild
+
+
+def rebuild(
+    *, progress: Progress | None = None, now: dt.datetime | None = None, _locked=None
+) -> Result:
+    """Recompute every fact and every count from the raw tables."""
+    started = timezone.now()
+    result = Result(full=True)
+    with transaction.atomic():
+        state = _locked or _state(lock=True)
+        tops = _max_ids()
+        Count.objects.all().delete()
+        Fact.objects.all().delete()
+        totals = Totals()
+        for source, model in (
+            (Source.CASE, Case),
+            (Source.ENTRY, Entry),
+            (Source.ROBOT_CALL, RobotCall),
+        ):
+            name = Source(source).name.lower()
+            total = model.objects.count()
+            done = 0
+            last = 0
+            while True:
+                ids = list(
+                    model.objects.filter(id__gt=last)
+                    .order_by("id")
+                    .values_list("id", flat=True)[:BATCH]
+                )
+                if not ids:
+                    break
+                last = ids[-1]
+                facts = _BUILDERS[source](ids)
+                Fact.objects.bulk_create(
+                    [Fact(source=source, source_id=i, data=d) for i, d in facts.items() if d],
+                    batch_size=1000,
+                )
+                for data in facts.values():
+                    totals.add(data, +1)
+                done += len(ids)
+                if progress:
+                    progress(name, done, total)
+            result.sources[name] = done
+        rows = totals.nonzero()
+        batch = []
+        written = 0
+        for (dim, grain, period, key, metric), (n, hist) in rows.items():
+            batch.append(
+                Count(
+                    dim=dim,
+                    grain=grain,
+                    period=period,
+                    key=key,
+                    metric=metric,
+                    n=n,
+                    hist=hist or None,
+                )
+            )
+            if len(batch) >= 5000:
+                Count.objects.bulk_create(batch)
+                written += len(batch)
+                batch = []
+                if progress:
+                    progress("counts", written, len(rows))
+        if batch:
+            Count.objects.bulk_create(batch)
+            written += len(batch)
+        if progress:
+            progress("counts", written, len(rows))
+        result.counts_changed = written
+        _take_snapshot(now)
+        state.marks = tops
+        state.version = FACT_VERSION
+        state.refreshed_at = state.rebuilt_at = state.snapshot_at = timezone.now()
+        state.save()
+    result.seconds = (timezone.now() - started).total_seconds()
+    return result
+
+
+# -------------------------------------------------------------------------- snapshot
+
+
+def _take_snapshot(now: dt.datetime | None) -> None:
+    """Open, overdue and paused cases now; open and late petitions and 544 requests."""
+    now = now or timezone.now()
+    sums: dict[tuple, int] = defaultdict(int)
+    for dept, category, area, channel, n_open, n_overdue, n_paused in (
+        Case.objects.filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values_list("department_id", "category_id", "area_id", "channel")
+        .annotate(
+            n_open=DbCount("id"),
+            n_overdue=DbCount("id", filter=Q(due_at__lt=now, paused_since__isnull=True)),
+            n_paused=DbCount("id", filter=Q(paused_since__isnull=False)),
+        )
+        .values_list(
+            "department_id", "category_id", "area_id", "channel", "n_open", "n_overdue", "n_paused"
+        )
+    ):
+        d = dept or 0
+        for dim, key in (
+            ("dc", f"{d}|{category}"),
+            ("da", f"{d}|{area or 0}"),
+            ("dch", f"{d}|{channel}"),
+        ):
+            sums[(dim, key, m.OPEN_NOW)] += n_open
+            sums[(dim, key, m.OVERDUE_NOW)] += n_overdue
+            sums[(dim, key, m.PAUSED_NOW)] += n_paused
+    today = now.astimezone(m.tz()).date()
+    prefixes = {DocRegime.PETITION: m.PETITION, DocRegime.INFO_544: m.INFO_544}
+    for point, dept, regime, n_open, n_late in (
+        Entry.objects.filter(status=EntryStatus.OPEN, doc_type__regime__in=list(prefixes))
+        .order_by()
+        .values_list("book__point_id", "department_id", "doc_type__regime")
+        .annotate(n_open=DbCount("id"), n_late=DbCount("id", filter=Q(due_date__lt=today)))
+        .values_list("book__point_id", "department_id", "doc_type__regime", "n_open", "n_late")
+    ):
+        key = f"{point}|{dept or 0}"
+        sums[(m.REGISTRY_DIM, key, prefixes[regime] + m.LEGAL_OPEN_NOW)] += n_open
+        sums[(m.REGISTRY_DIM, key, prefixes[regime] + m.LEGAL_LATE_NOW)] += n_late
+    Snapshot.objects.all().delete()
+    Snapshot.objects.bulk_create(
+        [Snapshot(dim=d, key=k, metric=mt, n=n) for (d, k, mt), n in sums.items() if n],
+        batch_size=1000,
+    )
