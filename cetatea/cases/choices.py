@@ -89,6 +89,7 @@ class EventKind(models.TextChoices):
     MERGE = "merge", _("Merged")
     DUE_CHANGE = "due_change", _("Due time changed")
     REQUESTER_CHANGE = "requester_change", _("Requester changed")
+    FORWARDED = "forwarded", _("Forwarded to another department")
 
 
 class Direction(models.TextChoices):

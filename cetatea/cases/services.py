@@ -32,7 +32,7 @@ from cetatea.cases.choices import (
 from cetatea.cases.models import Attachment, Case, CaseEvent, Interaction
 from cetatea.catalog.choices import Regime
 from cetatea.catalog.geo import area_for_point
-from cetatea.catalog.models import Category
+from cetatea.catalog.models import Category, Department
 from cetatea.catalog.selectors import category_route
 from cetatea.core import workdays
 from cetatea.core.identifiers import normalize_email_address, normalize_phone
@@ -416,6 +416,81 @@ def case_assign(
             actor=actor,
             data={"from": old, "to": assignee.pk if assignee else None},
             created_at=_event_time(case, at),
+        )
+    return case
+
+
+MAX_FORWARD_REASON = 2000
+
+
+def _resolve_department(department: Department | str) -> Department:
+    code = department.code if isinstance(department, Department) else str(department).strip()
+    # Read again (not the caller's instance): it may have been deactivated meanwhile.
+    found = Department.objects.filter(code=code).first()
+    if found is None:
+        raise ValidationError(
+            {"department": [_("The department “%(code)s” does not exist.") % {"code": code}]}
+        )
+    if not found.is_active:
+        raise ValidationError(
+            {"department": [_("The department “%(name)s” is not active.") % {"name": found}]}
+        )
+    return found
+
+
+def case_forward(
+    *,
+    case_id: int,
+    department: Department | str,
+    actor: AbstractBaseUser | None,
+    reason: str = "",
+    at: dt.datetime | None = None,
+) -> Case:
+    """Send an open case to another department (by instance or code), with a reason.
+
+    The new department triages it, so the team and the assignee are cleared; the due
+    time is kept (the citizen's clock does not restart). An internal "forwarded" event
+    records the reason and the departments' codes (the forwarding rate is counted from
+    these events). ``at``: see case_change_status.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the case goes to another department.")]})
+    if len(reason) > MAX_FORWARD_REASON:
+        raise ValidationError(
+            {
+                "reason": [
+                    _("The reason is longer than %(n)d characters.") % {"n": MAX_FORWARD_REASON}
+                ]
+            }
+        )
+    target = _resolve_department(department)
+    with transaction.atomic():
+        case = _locked(case_id)
+        if not case.is_open:
+            raise ValidationError(_("A closed case cannot be forwarded."))
+        if case.department_id == target.pk:
+            raise ValidationError(
+                {
+                    "department": [
+                        _("The case is already in the department “%(name)s”.") % {"name": target}
+                    ]
+                }
+            )
+        now = _event_time(case, at)
+        old_code = case.department.code if case.department_id else ""
+        case.department = target
+        case.team = None
+        case.assignee = None
+        case.save(update_fields=["department", "team", "assignee", "updated_at"])
+        CaseEvent.objects.create(
+            case=case,
+            kind=EventKind.FORWARDED,
+            actor=actor,
+            text=reason,
+            is_public=False,
+            data={"from": old_code, "to": target.code},
+            created_at=now,
         )
     return case
 

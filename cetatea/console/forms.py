@@ -144,6 +144,38 @@ class ForwardForm(VersionedForm):
     )
 
 
+class ForwardDepartmentForm(VersionedForm):
+    """Send the case to another city department.
+
+    Shown with ``current`` (the case's own department) left out of the choices; bound to
+    a POST without it, so that the service refuses the same department with its message.
+    """
+
+    prefix = "forward_department"
+
+    department = forms.ModelChoiceField(
+        label=_("New department"),
+        queryset=Department.objects.none(),
+        error_messages={
+            "invalid_choice": _("Choose one of the active departments."),
+            "required": _("Choose the department the case goes to."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Reason (for the new department; the citizen does not see it)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why the case goes to another department.")},
+    )
+
+    def __init__(self, *args, current: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        departments = Department.objects.filter(is_active=True).order_by("name_ro")
+        if current is not None:
+            departments = departments.exclude(pk=current)
+        self.fields["department"].queryset = departments
+
+
 class BulkForm(forms.Form):
     cases = forms.TypedMultipleChoiceField(coerce=int, label=_("Cases"))
     action = forms.ChoiceField(label=_("Action"), choices=BulkAction.choices)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from cetatea.cases.choices import OPEN_STATUSES, Status
+from cetatea.cases.choices import OPEN_STATUSES, EventKind, Status
 from cetatea.cases.models import Case, CaseEvent, Interaction, Photo
 from cetatea.catalog.models import Department, StaffProfile
 from cetatea.console.choices import AssignedFilter, DueFilter, Sort
@@ -207,6 +207,18 @@ _HISTORY = (
 def case_history(case: Case, *, cursor: str = "", page_size: int = 25) -> TimelinePage:
     """Events and interactions of a case, newest first, keyset-paginated."""
     return merged_newest_first(_HISTORY, case, cursor=cursor, page_size=page_size)
+
+
+def history_department_names(history: TimelinePage) -> dict[str, str]:
+    """Names of the departments the page's "forwarded" events name, by code (one query,
+    none when the page has no such event)."""
+    codes = set()
+    for item in history.items:
+        if item.kind == "event" and item.obj.kind == EventKind.FORWARDED:
+            codes.update(c for c in (item.obj.data.get("from"), item.obj.data.get("to")) if c)
+    if not codes:
+        return {}
+    return {d.code: d.name for d in Department.objects.filter(code__in=codes)}
 
 
 def case_version(case: Case) -> str:

@@ -25,7 +25,7 @@ from cetatea.cases import services as case_services
 from cetatea.cases.choices import EventKind
 from cetatea.cases.models import Case, CaseEvent
 from cetatea.cases.selectors import case_get_by_reference
-from cetatea.catalog.models import Team
+from cetatea.catalog.models import Department, Team
 from cetatea.console.models import SavedView
 from cetatea.console.selectors import case_version
 
@@ -221,6 +221,22 @@ def console_forward(
             lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [operator.email])
         )
         return case
+
+
+def console_forward_department(
+    *,
+    case_id: int,
+    version: str | None,
+    actor: AbstractBaseUser,
+    department: Department,
+    reason: str,
+) -> Case:
+    """Send the case to another city department; its team and assignee are cleared."""
+    _require(actor, "cases.change_case")
+    with _checked(case_id, version):
+        return case_services.case_forward(
+            case_id=case_id, department=department, actor=actor, reason=reason
+        )
 
 
 def _forward_message(case: Case, note: str) -> tuple[str, str]:

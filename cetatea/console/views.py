@@ -174,13 +174,18 @@ def _case_context(request, case, bound: dict | None = None) -> dict:
         "attachment_form": forms.AttachmentForm(initial=initial),
         "merge_form": forms.MergeForm(initial=initial),
         "forward_form": forms.ForwardForm(initial=initial),
+        "forward_department_form": forms.ForwardDepartmentForm(
+            initial=initial, current=case.department_id
+        ),
     }
     forms_.update(bound or {})
     operator = case.operator or case.category.operator
+    history = selectors.case_history(case, page_size=_page_size())
     return {
         "case": case,
         "version": version,
-        "history": selectors.case_history(case, page_size=_page_size()),
+        "history": history,
+        "department_names": selectors.history_department_names(history),
         "photos": selectors.case_photos(case),
         "attachments": list(case.attachments.all()[:50]),
         "canned": canned,
@@ -209,7 +214,12 @@ def case_history(request, case_id: int):
         case, cursor=request.GET.get("cursor", ""), page_size=_page_size()
     )
     template = "console/_history.html" if request.htmx else "console/history.html"
-    return render(request, template, {"case": case, "history": history})
+    context = {
+        "case": case,
+        "history": history,
+        "department_names": selectors.history_department_names(history),
+    }
+    return render(request, template, context)
 
 
 _ACTIONS = {
@@ -220,6 +230,7 @@ _ACTIONS = {
     "attach": (forms.AttachmentForm, "attachment_form"),
     "merge": (forms.MergeForm, "merge_form"),
     "forward": (forms.ForwardForm, "forward_form"),
+    "forward_department": (forms.ForwardDepartmentForm, "forward_department_form"),
 }
 
 
@@ -246,6 +257,11 @@ def _run(action: str, case, data: dict, user):
     if action == "merge":
         services.console_merge(**common, into_reference=data["reference"], text=data["text"])
         return _("The case was merged.")
+    if action == "forward_department":
+        case = services.console_forward_department(
+            **common, department=data["department"], reason=data["reason"]
+        )
+        return _("The case was forwarded to the department “%(name)s”.") % {"name": case.department}
     services.console_forward(**common, note=data["note"])
     return _("The case was forwarded to the operator and the citizen was told.")
 
@@ -257,6 +273,9 @@ def case_action(request, case_id: int, action: str):
     if action not in _ACTIONS:
         raise Http404
     form_class, form_name = _ACTIONS[action]
+    # Posted choices are checked against every allowed value, not the ones shown for the
+    # case's current state: the service refuses what does not apply with a clear message,
+    # and a stale double submit reaches the version check instead of a choice error.
     kwargs = {"allowed": None} if action == "status" else {}
     form = form_class(request.POST, request.FILES, **kwargs)
     status = 400
