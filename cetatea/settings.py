@@ -399,3 +399,8 @@ CETATEA_INTRANET_LOCK_SECONDS = envint("CETATEA_INTRANET_LOCK_SECONDS", "7200")
 CETATEA_CHAT_EDIT_MINUTES = envint("CETATEA_CHAT_EDIT_MINUTES", "15")
 CETATEA_CHAT_MAX_FILE_BYTES = envint("CETATEA_CHAT_MAX_FILE_BYTES", str(20 * 1024 * 1024))
 CETATEA_STAFF_URL = envstr("CETATEA_STAFF_URL", "")
+
+# Open data (cetatea/insights/opendata.py): the licence named on /transparenta/ and in
+# metadata.json, and how many months of cases the anonymised files hold.
+CETATEA_OPEN_DATA_LICENSE = envstr("CETATEA_OPEN_DATA_LICENSE", "CC BY 4.0")
+CETATEA_OPEN_DATA_MONTHS = envint("CETATEA_OPEN_DATA_MONTHS", "24")

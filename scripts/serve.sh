@@ -19,6 +19,11 @@ WORKER=$!
     if [ $((n % 5)) -eq 0 ]; then $BIN/python manage.py task_reminders >/dev/null || true; fi
     # Missed intranet messages by e-mail every 5 minutes (each message mailed at most once).
     if [ $((n % 5)) -eq 0 ]; then $BIN/python manage.py chat_digest >/dev/null || true; fi
+    # The management overview's counts every 5 minutes (incremental and idempotent).
+    if [ $((n % 5)) -eq 0 ]; then $BIN/python manage.py insights_refresh --quiet >/dev/null || true; fi
+    # Open data (MEDIA_ROOT/open-data/): republished once the files are a day old (after
+    # the refresh above); a cheap no-op otherwise.
+    if [ $((n % 10)) -eq 0 ]; then $BIN/python manage.py publish_open_data --if-older-than 24 >/dev/null || true; fi
   done ) &
 TIMER=$!
 # The phone robot's SIP endpoint (docs/phone-robot-sip.md): a PBX or a soft phone calls

@@ -297,7 +297,7 @@ def registry_entry_register(
             if joined_to is not None and direction == Direction.INCOMING:
                 _event(joined_to, EventKind.JOINED, actor, resolution, joined=entry.display_number)
             if answers is not None:
-                _mark_answered(answers, entry, actor, now)
+                _mark_answered(answers, entry, actor, min(registered_at, now))
             if status == EntryStatus.OPEN and (doc_type.opens_case or petition):
                 entry.case = _open_case(entry, doc_type, person, actor, case_category)
                 entry.save(update_fields=["case"])
@@ -633,9 +633,12 @@ def registry_entry_answer(
     pages: int = 1,
     archive_item: NomenclatorItem | None = None,
     submit_token: str = "",
+    registered_at: dt.datetime | None = None,
 ) -> Entry:
     """Register the outgoing answer to an incoming entry; the incoming one is answered
-    (dispatch date, how it was resolved, addressee) and its case is closed as fixed."""
+    (dispatch date, how it was resolved, addressee) and its case is closed as fixed.
+    ``registered_at`` records an answer sent earlier (history imported from another
+    system, the demo data)."""
     incoming = Entry.objects.select_related("book__point", "doc_type").get(pk=entry_id)
     answer = registry_entry_register(
         point=incoming.book.point,
@@ -651,13 +654,14 @@ def registry_entry_answer(
         archive_item=archive_item or incoming.archive_item,
         actor=actor,
         submit_token=submit_token,
+        registered_at=registered_at,
     )
     incoming.refresh_from_db()
-    _close_case(incoming, actor, "fixed", summary)
+    _close_case(incoming, actor, "fixed", summary, at=registered_at)
     return answer
 
 
-def _close_case(entry: Entry, actor, status: str, text: str) -> None:
+def _close_case(entry: Entry, actor, status: str, text: str, at=None) -> None:
     """Close the entry's case too, when it is still open (best effort: a case closed
     meanwhile from the console stays as it is)."""
     if not entry.case_id:
@@ -669,7 +673,7 @@ def _close_case(entry: Entry, actor, status: str, text: str) -> None:
         return
     try:
         case_change_status(
-            case_id=case.pk, status=status, actor=actor, text=text[:2000], public=True
+            case_id=case.pk, status=status, actor=actor, text=text[:2000], public=True, at=at
         )
     except (ValidationError, PermissionError):
         pass

@@ -193,9 +193,20 @@ def test_seed_demo_loads_once():
         model.__name__: model.objects.count()
         for model in (Person, ContactPoint, Case, CaseEvent, Interaction, get_user_model())
     }
+    from cetatea.insights.models import Count as InsightCount
+    from cetatea.registry.models import Entry
+    from cetatea.telephony.models import RobotCall
+
     assert counts["Person"] == 300
-    assert counts["Case"] == 800
-    assert counts["Interaction"] == 800 + 1500  # one per case intake, plus the others
+    # The demo's cases, and those the demo registry's petitions and requests opened.
+    registry_cases = Entry.objects.filter(case__isnull=False).count()
+    assert Entry.objects.filter(direction="in").count() >= 200 and registry_cases >= 150
+    assert counts["Case"] == 800 + registry_cases
+    # One per case intake, plus the others.
+    assert counts["Interaction"] == 800 + registry_cases + 1500
+    # The robot's calls and the management overview's counts are there too.
+    assert RobotCall.objects.count() > 300
+    assert InsightCount.objects.filter(metric="pet_ontime").exists()
     assert set(Case.objects.values_list("channel", flat=True)) >= {
         "web",
         "map",

@@ -366,6 +366,8 @@ DEMO_USERS = [
     ("manager", roles.MANAGER, "Cristina", "Suciu", "cabinet-primar", None),
     ("revenue", roles.REVENUE_OFFICER, "Ioana", "Câmpean", "venituri", None),
     ("admin", roles.ADMINISTRATOR, "Horațiu", "Bârsan", None, None),
+    # The mayor's office: the whole city's management overview (/staff/insights/).
+    ("cabinet", roles.LEADERSHIP, "Mihaela", "Rusu", "cabinet-primar", None),
 ]
 
 
@@ -389,14 +391,13 @@ class Command(BaseCommand):
             call_command("load_registry", stdout=self.stdout, stderr=self.stderr)
             self._load_revenue()
             self._ensure_open311_client()
-            # Idempotent: fills the intranet of a demo loaded before it existed, and keeps
-            # the published roster on the current week.
-            self.users = {
-                u.username: u
-                for u in User.objects.filter(username__in=[row[0] for row in DEMO_USERS])
-            }
+            # Idempotent: adds demo accounts of roles added since, fills the intranet of a
+            # demo loaded before it existed, and keeps the published roster on this week.
             with transaction.atomic():
+                roles.sync_roles()
+                self.users = self._create_users()
                 self._seed_intranet()
+            self._refresh_insights()
             self._print_logins()
             return
         started = time.perf_counter()
@@ -429,7 +430,24 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Demo data loaded in {time.perf_counter() - started:.1f} s.")
         )
         self._ensure_open311_client()
+        self._refresh_insights()
         self._print_logins()
+
+    def _refresh_insights(self) -> None:
+        """Registry and phone robot history (once), then the management overview's counts
+        (incremental; a rebuild on the first run)."""
+        from cetatea.registry.demo import seed_registry_demo
+        from cetatea.telephony.robot.demo import seed_robot_demo
+
+        t = time.perf_counter()
+        with transaction.atomic():
+            entries = seed_registry_demo(self.users)
+            calls = seed_robot_demo()
+        if entries or calls:
+            self.stdout.write(
+                f"registry entries: {entries}, robot calls: {calls} ({time.perf_counter() - t:.1f} s)"
+            )
+        call_command("insights_refresh", "--quiet", stdout=self.stdout, stderr=self.stderr)
 
     def _seed_intranet(self) -> None:
         """Announcements, rosters, task boards, documents and channels for the demo staff."""
@@ -510,6 +528,10 @@ class Command(BaseCommand):
             roads = pothole.department if pothole else Department.objects.first()
         users = {}
         for username, role, first, last, dept_code, team_code in DEMO_USERS:
+            existing = User.objects.filter(username=username).first()
+            if existing is not None:  # a demo loaded earlier: keep the account as it is
+                users[username] = existing
+                continue
             user = User.objects.create(
                 username=username,
                 first_name=first,
