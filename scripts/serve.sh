@@ -24,6 +24,8 @@ WORKER=$!
     # Open data (MEDIA_ROOT/open-data/): republished once the files are a day old (after
     # the refresh above); a cheap no-op otherwise.
     if [ $((n % 10)) -eq 0 ]; then $BIN/python manage.py publish_open_data --if-older-than 24 >/dev/null || true; fi
+    # Each department's PDF report of the previous month, on the 1st (hourly that day; overwrites).
+    if [ $((n % 60)) -eq 0 ] && [ "$(date +%d)" = "01" ]; then $BIN/python manage.py insights_monthly_reports >/dev/null || true; fi
   done ) &
 TIMER=$!
 # The phone robot's SIP endpoint (docs/phone-robot-sip.md): a PBX or a soft phone calls

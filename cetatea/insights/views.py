@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from cetatea.catalog.models import Department
 from cetatea.insights import charts, selectors
+from cetatea.insights.exports import TABLES as EXPORT_TABLES
 from cetatea.insights.forms import DrillForm, MonthForm, PeriodForm
 
 PAGE_SIZE = 50
@@ -230,14 +231,18 @@ def dashboard(request):
     return _overview(request, department=None)
 
 
+def _department_not_found(request, code: str):
+    message = _("There is no department “%(code)s”.") % {"code": code[:40]}
+    return render(request, "insights/not_found.html", {"message": message}, status=404)
+
+
 @require_GET
 @login_required
 def department(request, code: str):
     viewer = _viewer(request)
     dept = Department.objects.filter(code=code).first()
     if dept is None:
-        message = _("There is no department “%(code)s”.") % {"code": code[:40]}
-        return render(request, "insights/not_found.html", {"message": message}, status=404)
+        return _department_not_found(request, code)
     if not viewer.may_see(dept):
         raise PermissionDenied
     return _overview(request, department=dept, viewer=viewer)
@@ -291,19 +296,7 @@ def _overview(request, *, department: Department | None, viewer=None):
             % {"unit": _("day") if period.days <= 62 else _("month")},
         ),
         legal=selectors.legal(period, department=department),
-        exports={
-            name: export_urls(name, params)
-            for name in (
-                "departments",
-                "categories",
-                "areas",
-                "channels",
-                "trend",
-                "legal",
-                "registry_points",
-                "robot",
-            )
-        },
+        exports={name: export_urls(name, params) for name in EXPORT_TABLES if name != "cases"},
     )
     tables = []
     if department is None:
@@ -411,8 +404,7 @@ def department_report(request, code: str):
     viewer = _viewer(request)
     dept = Department.objects.filter(code=code).first()
     if dept is None:
-        message = _("There is no department “%(code)s”.") % {"code": code[:40]}
-        return render(request, "insights/not_found.html", {"message": message}, status=404)
+        return _department_not_found(request, code)
     if not viewer.may_see(dept):
         raise PermissionDenied
     form = MonthForm(request.GET)
