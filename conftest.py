@@ -167,3 +167,13 @@ def _fresh_choice_cache():
     clear_choice_cache()
     yield
     clear_choice_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_insights_cache():
+    """The overview's cached reads must not outlive a test's rolled-back counts."""
+    from cetatea.insights.selectors import forget
+
+    forget()
+    yield
+    forget()

@@ -292,15 +292,29 @@ def robot_facts(call_ids: Iterable[int]) -> dict[int, dict | None]:
     return out
 
 
+_CITY_PART = {"da": "a", "dch": "ch"}  # the city-wide dimension of a department's one
+
+
 def expand(data: dict):
-    """(dim, key, day, metric, value) of every count a fact adds to."""
+    """(dim, key, day, metric, value) of every count a fact adds to.
+
+    Department and category (``dc``), area (``a``) and channel (``ch``) get every metric;
+    a department's areas and channels (``da``, ``dch``) get the counts but not the
+    duration histograms; the heat-map cell gets the received count only.
+    """
     keys = data["k"]
     cell = keys.get(m.CELL_DIM)
+    plain = [(dim, key) for dim, key in keys.items() if dim != m.CELL_DIM]
+    city = [(_CITY_PART[dim], key.split("|", 1)[1]) for dim, key in plain if dim in _CITY_PART]
+    full = [(dim, key) for dim, key in plain if dim not in _CITY_PART] + city
     for day, metric, value in data["m"]:
-        for dim, key in keys.items():
-            if dim == m.CELL_DIM:
-                continue
+        for dim, key in full:
             yield dim, key, day, metric, value
+        if metric in m.HISTOGRAMS:
+            continue
+        for dim, key in plain:
+            if dim in _CITY_PART:
+                yield dim, key, day, metric, value
         if cell is not None and metric == m.RECEIVED:
             yield m.CELL_DIM, cell, day, metric, value
 

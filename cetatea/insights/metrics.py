@@ -59,12 +59,14 @@ LEGAL_OPEN_NOW = "_open"
 LEGAL_LATE_NOW = "_late"
 
 HISTOGRAMS = frozenset({FIRST_RESPONSE, RESOLUTION_TIME})
-CASE_DIMS = ("dc", "da", "dch")
+# Department+category, area, channel (every metric); department+area and
+# department+channel (counts only, no duration histograms).
+CASE_DIMS = ("dc", "a", "ch", "da", "dch")
 CELL_DIM = "cell"
 REGISTRY_DIM = "rp"
 ROBOT_DIM = "rob"
-# Heat map cells: 2^-9 degrees (about 220 m north-south, 150 m east-west here).
-CELL_LEVEL = 9
+# Heat map cells: 2^-8 degrees (about 430 m north-south, 300 m east-west here).
+CELL_LEVEL = 8
 # Resolved at the first contact: closed within this time of registration, never
 # reopened, with one contact from the citizen.
 FIRST_CONTACT_SECONDS = 3600

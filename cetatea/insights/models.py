@@ -103,6 +103,8 @@ class RefreshState(models.Model):
     refreshed_at = models.DateTimeField(null=True, blank=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
     snapshot_at = models.DateTimeField(null=True, blank=True)
+    # New at every refresh that changed something: the pages' cache key (selectors).
+    token = models.CharField(max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("indicator refresh state")

@@ -11,11 +11,13 @@ every fact. Both replace the snapshot of open and overdue work.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count as DbCount
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -25,12 +27,13 @@ from cetatea.cases.models import Case, CaseEvent, Interaction, Photo
 from cetatea.insights import metrics as m
 from cetatea.insights.facts import case_facts, entry_facts, expand, robot_facts
 from cetatea.insights.models import Count, Fact, Grain, RefreshState, Snapshot, Source
+from cetatea.insights.selectors import forget
 from cetatea.portal.models import Feedback
 from cetatea.registry.choices import DocRegime, EntryStatus
 from cetatea.registry.models import Entry, EntryEvent
 from cetatea.telephony.models import RobotCall
 
-FACT_VERSION = 1
+FACT_VERSION = 2  # 2: city-wide area and channel counts, 2^-8 heat-map cells
 STATE = "main"
 OVERLAP = 1000  # ids re-read on each run for transactions that committed after a later id
 BATCH = 2000
@@ -68,24 +71,32 @@ class Result:
 
 
 class Totals:
-    """Counts being built: (dim, grain, period, key, metric) -> [n, {bucket: n}]."""
+    """Counts being built: (dim, grain, period ordinal, key, metric) -> [n, {bucket: n}]."""
 
     def __init__(self):
         self.rows: dict[tuple, list] = {}
+        self._months: dict[int, int] = {}
+
+    def _month(self, day: int) -> int:
+        month = self._months.get(day)
+        if month is None:
+            month = self._months[day] = dt.date.fromordinal(day).replace(day=1).toordinal()
+        return month
 
     def add(self, data: dict | None, sign: int) -> None:
         if not data:
             return
         rows = self.rows
+        histograms = m.HISTOGRAMS
         for dim, key, day, metric, value in expand(data):
-            date = dt.date.fromordinal(day)
-            hist = metric in m.HISTOGRAMS
-            for grain, period in ((Grain.DAY, date), (Grain.MONTH, date.replace(day=1))):
+            hist = metric in histograms
+            if hist:
+                b = str(m.bucket(value))
+            for grain, period in ((Grain.DAY, day), (Grain.MONTH, self._month(day))):
                 slot = rows.get((dim, grain, period, key, metric))
                 if slot is None:
                     slot = rows[(dim, grain, period, key, metric)] = [0, {} if hist else None]
                 if hist:
-                    b = str(m.bucket(value))
                     slot[0] += sign
                     slot[1][b] = slot[1].get(b, 0) + sign
                 else:
@@ -99,6 +110,34 @@ class Totals:
             if n or hist:
                 out[k] = [n, hist]
         return out
+
+
+# Raw statements for the bulk of the rows (the ORM's objects cost more than the SQL).
+_INSERT_COUNT = (
+    "INSERT INTO insights_count (dim, grain, period, key, metric, n, hist) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+_UPDATE_COUNT = "UPDATE insights_count SET n = %s, hist = %s WHERE id = %s"
+_INSERT_FACT = "INSERT INTO insights_fact (source, source_id, data) VALUES (%s, %s, %s)"
+
+
+def _count_row(key: tuple, n: int, hist: dict | None) -> tuple:
+    dim, grain, period, k, metric = key
+    return (
+        dim,
+        grain,
+        dt.date.fromordinal(period).isoformat(),
+        k,
+        metric,
+        n,
+        json.dumps(hist, separators=(",", ":")) if hist else None,
+    )
+
+
+def _executemany(sql: str, rows: list) -> None:
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
 
 
 # ----------------------------------------------------------------------------- state
@@ -154,7 +193,9 @@ def refresh(*, progress: Progress | None = None, now: dt.datetime | None = None)
         _take_snapshot(now)
         state.marks = tops
         state.refreshed_at = state.snapshot_at = timezone.now()
+        state.token = uuid.uuid4().hex
         state.save()
+    forget()
     result.seconds = (timezone.now() - started).total_seconds()
     return result
 
@@ -191,53 +232,51 @@ def _apply_chunk(source: int, ids: list[int], delta: Totals) -> None:
 
 
 def _write_delta(delta: dict[tuple, list]) -> int:
-    """Add ``delta`` to the stored counts; rows that fall to zero are deleted."""
+    """Add ``delta`` to the stored counts, reading and writing only the rows it names;
+    rows that fall to zero are deleted."""
     if not delta:
         return 0
-    groups: dict[tuple, set] = defaultdict(set)
-    for dim, grain, period, _key, _metric in delta:
-        groups[(dim, grain)].add(period)
-    stored: dict[tuple, Count] = {}
-    for (dim, grain), periods in groups.items():
-        periods = sorted(periods)
-        for start in range(0, len(periods), 500):
-            for row in Count.objects.filter(
-                dim=dim, grain=grain, period__in=periods[start : start + 500]
-            ):
-                stored[(row.dim, row.grain, row.period, row.key, row.metric)] = row
+    groups: dict[tuple, tuple[set, set]] = defaultdict(lambda: (set(), set()))
+    for dim, grain, period, key, metric in delta:
+        keys, metrics = groups[(dim, grain, period)]
+        keys.add(key)
+        metrics.add(metric)
+    stored: dict[tuple, tuple] = {}
+    items = list(groups.items())
+    for start in range(0, len(items), 200):
+        condition = Q()
+        for (dim, grain, period), (keys, metrics) in items[start : start + 200]:
+            condition |= Q(
+                dim=dim,
+                grain=grain,
+                period=dt.date.fromordinal(period),
+                key__in=sorted(keys),
+                metric__in=sorted(metrics),
+            )
+        for pk, dim, grain, period, key, metric, n, hist in Count.objects.filter(
+            condition
+        ).values_list("id", "dim", "grain", "period", "key", "metric", "n", "hist"):
+            stored[(dim, grain, period.toordinal(), key, metric)] = (pk, n, hist)
     create, update, delete = [], [], []
     for key, (n, hist) in delta.items():
         row = stored.get(key)
         if row is None:
-            dim, grain, period, k, metric = key
-            create.append(
-                Count(
-                    dim=dim,
-                    grain=grain,
-                    period=period,
-                    key=k,
-                    metric=metric,
-                    n=n,
-                    hist=hist or None,
-                )
-            )
+            create.append(_count_row(key, n, hist))
             continue
-        row.n += n
-        if hist is not None:
-            merged = dict(row.hist or {})
-            for b, c in hist.items():
-                merged[b] = merged.get(b, 0) + c
-            row.hist = {b: c for b, c in merged.items() if c} or None
-        if row.n == 0 and not row.hist:
-            delete.append(row.pk)
+        pk, old_n, old_hist = row
+        n += old_n
+        merged = dict(old_hist or {})
+        for b, c in (hist or {}).items():
+            merged[b] = merged.get(b, 0) + c
+        merged = {b: c for b, c in merged.items() if c}
+        if n == 0 and not merged:
+            delete.append(pk)
         else:
-            update.append(row)
-    if delete:
-        Count.objects.filter(pk__in=delete).delete()
-    if update:
-        Count.objects.bulk_update(update, ["n", "hist"], batch_size=500)
-    if create:
-        Count.objects.bulk_create(create, batch_size=1000)
+            update.append((n, json.dumps(merged, separators=(",", ":")) if merged else None, pk))
+    for start in range(0, len(delete), 500):
+        Count.objects.filter(pk__in=delete[start : start + 500]).delete()
+    _executemany(_UPDATE_COUNT, update)
+    _executemany(_INSERT_COUNT, create)
     return len(create) + len(update) + len(delete)
 
 
@@ -275,9 +314,13 @@ def rebuild(
                     break
                 last = ids[-1]
                 facts = _BUILDERS[source](ids)
-                Fact.objects.bulk_create(
-                    [Fact(source=source, source_id=i, data=d) for i, d in facts.items() if d],
-                    batch_size=1000,
+                _executemany(
+                    _INSERT_FACT,
+                    [
+                        (source, i, json.dumps(d, separators=(",", ":")))
+                        for i, d in facts.items()
+                        if d
+                    ],
                 )
                 for data in facts.values():
                     totals.add(data, +1)
@@ -286,29 +329,19 @@ def rebuild(
                     progress(name, done, total)
             result.sources[name] = done
         rows = totals.nonzero()
+        totals = None  # free it while writing
         batch = []
         written = 0
-        for (dim, grain, period, key, metric), (n, hist) in rows.items():
-            batch.append(
-                Count(
-                    dim=dim,
-                    grain=grain,
-                    period=period,
-                    key=key,
-                    metric=metric,
-                    n=n,
-                    hist=hist or None,
-                )
-            )
-            if len(batch) >= 5000:
-                Count.objects.bulk_create(batch)
+        for key, (n, hist) in rows.items():
+            batch.append(_count_row(key, n, hist))
+            if len(batch) >= 10000:
+                _executemany(_INSERT_COUNT, batch)
                 written += len(batch)
                 batch = []
                 if progress:
                     progress("counts", written, len(rows))
-        if batch:
-            Count.objects.bulk_create(batch)
-            written += len(batch)
+        _executemany(_INSERT_COUNT, batch)
+        written += len(batch)
         if progress:
             progress("counts", written, len(rows))
         result.counts_changed = written
@@ -316,7 +349,9 @@ def rebuild(
         state.marks = tops
         state.version = FACT_VERSION
         state.refreshed_at = state.rebuilt_at = state.snapshot_at = timezone.now()
+        state.token = uuid.uuid4().hex
         state.save()
+    forget()
     result.seconds = (timezone.now() - started).total_seconds()
     return result
 
@@ -346,6 +381,8 @@ def _take_snapshot(now: dt.datetime | None) -> None:
             ("dc", f"{d}|{category}"),
             ("da", f"{d}|{area or 0}"),
             ("dch", f"{d}|{channel}"),
+            ("a", f"{area or 0}"),
+            ("ch", f"{channel}"),
         ):
             sums[(dim, key, m.OPEN_NOW)] += n_open
             sums[(dim, key, m.OVERDUE_NOW)] += n_overdue

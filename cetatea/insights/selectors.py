@@ -9,6 +9,7 @@ whatever the number of cases. Only the drill-down reads cases, one page at a tim
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -30,13 +31,17 @@ CITY_PERMISSION = "insights.view_city_dashboard"
 DEPARTMENT_PERMISSION = "insights.view_department_dashboard"
 EXPORT_PERMISSION = "insights.export_insights"
 BREAKDOWNS = ("department", "category", "area", "channel")
-# The dimension each breakdown reads, and which part of its key names the row.
+# The dimension each breakdown reads (for the city, for one department), and which part
+# of its key names the row.
 _BREAKDOWN_DIM = {
-    "department": ("dc", 0),
-    "category": ("dc", 1),
-    "area": ("da", 1),
-    "channel": ("dch", 1),
+    "department": (("dc", 0), ("dc", 0)),
+    "category": (("dc", 1), ("dc", 1)),
+    "area": (("a", 0), ("da", 1)),
+    "channel": (("ch", 0), ("dch", 1)),
 }
+# Reads of the counts are kept per process until the next refresh (RefreshState.token).
+_CACHE: dict[tuple, object] = {}
+_CACHE_SIZE = 512
 
 
 # ----------------------------------------------------------------------------- access
@@ -191,10 +196,53 @@ def _key_range(qs: QuerySet, department_id: int | None) -> QuerySet:
     return qs.filter(key__gte=f"{department_id}|", key__lt=f"{department_id}}}")
 
 
+_TOKEN_SECONDS = 2.0  # how long a process trusts the refresh token it read
+_token_read: list = [None, 0.0]  # (token, when read)
+
+
+def _token() -> str:
+    token, when = _token_read
+    now = time.monotonic()
+    if token is None or now - when > _TOKEN_SECONDS:
+        token = RefreshState.objects.filter(pk="main").values_list("token", flat=True).first() or ""
+        _token_read[:] = [token, now]
+    return token
+
+
+def forget() -> None:
+    """Drop what this process keeps (a refresh in this process calls it)."""
+    _token_read[:] = [None, 0.0]
+    _CACHE.clear()
+
+
+def _cached(name: str, compute, *args):
+    """``compute(*args)``, kept until the counts change. The results are shared: the
+    callers never change them."""
+    key = (name, _token(), *args)
+    try:
+        return _CACHE[key]
+    except KeyError:
+        pass
+    value = compute(*args)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = value
+    return value
+
+
+def _plain(rows) -> dict:
+    return {key: dict(values) for key, values in rows.items()}
+
+
 def read(
     dim: str, period: Period, *, department_id: int | None = None, metrics=None
 ) -> dict[str, dict[str, Acc]]:
     """{key: {metric: Acc}} of one dimension summed over the period."""
+    metrics = tuple(sorted(metrics)) if metrics is not None else None
+    return _cached("read", _read, dim, period, department_id, metrics)
+
+
+def _read(dim, period, department_id, metrics) -> dict[str, dict[str, Acc]]:
     out: dict[str, dict[str, Acc]] = defaultdict(lambda: defaultdict(Acc))
     condition = Q()
     for grain, lo, hi in _segments(period):
@@ -206,13 +254,17 @@ def read(
         qs = qs.filter(metric__in=list(metrics))
     for key, metric, n, hist in qs.values_list("key", "metric", "n", "hist"):
         out[key][metric].add(n, hist)
-    return out
+    return _plain(out)
 
 
 def _history(
     dim: str, until: dt.date, *, department_id: int | None, metrics
 ) -> dict[str, dict[str, Acc]]:
     """Sums of every row up to ``until`` included (the backlog's opened and closed)."""
+    return _cached("history", _history_read, dim, until, department_id, tuple(metrics))
+
+
+def _history_read(dim, until, department_id, metrics) -> dict[str, dict[str, Acc]]:
     out: dict[str, dict[str, Acc]] = defaultdict(lambda: defaultdict(Acc))
     first = until.replace(day=1)
     qs = Count.objects.filter(
@@ -223,15 +275,19 @@ def _history(
     )
     for key, metric, n in _key_range(qs, department_id).values_list("key", "metric", "n"):
         out[key][metric].add(n, None)
-    return out
+    return _plain(out)
 
 
 def snapshot(dim: str, *, department_id: int | None = None) -> dict[str, dict[str, int]]:
+    return _cached("snapshot", _snapshot_read, dim, department_id)
+
+
+def _snapshot_read(dim, department_id) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     qs = _key_range(Snapshot.objects.filter(dim=dim), department_id)
     for key, metric, n in qs.values_list("key", "metric", "n"):
         out[key][metric] += n
-    return out
+    return _plain(out)
 
 
 def refreshed_at() -> dt.datetime | None:
@@ -348,7 +404,7 @@ def breakdown(
     """One row per department, category, area or channel with its indicators."""
     if by not in _BREAKDOWN_DIM:
         raise ValidationError(_("Unknown breakdown “%(by)s”.") % {"by": by[:20]})
-    dim, part = _BREAKDOWN_DIM[by]
+    dim, part = _BREAKDOWN_DIM[by][0 if department is None else 1]
     dept_id = department.pk if department else None
     flows = _group(read(dim, period, department_id=dept_id), part)
     history = _group(
@@ -415,7 +471,10 @@ def trend(period: Period, *, department: Department | None = None) -> list[Trend
     before = _history(
         "dc", lo - dt.timedelta(days=1), department_id=dept_id, metrics=_BACKLOG_METRICS
     )
-    backlog = sum(v[m.OPENED].n - v[m.CLOSED].n for v in before.values())
+    backlog = sum(
+        (v[m.OPENED].n if m.OPENED in v else 0) - (v[m.CLOSED].n if m.CLOSED in v else 0)
+        for v in before.values()
+    )
     points = []
     when = lo
     while when <= period.end:
