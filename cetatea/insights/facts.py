@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Count as DbCount
 
 from cetatea.cases.choices import CLOSED_STATUSES, PAUSED_STATUSES, Direction, EventKind, Status
@@ -37,6 +38,31 @@ def _cell(latitude: float, longitude: float) -> str:
 # ----------------------------------------------------------------------------- cases
 
 
+def _moment(value) -> dt.datetime | None:
+    """A datetime column as the database returned it: SQLite gives UTC text."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+
+def _raw(qs, moments: tuple[int, ...]) -> list[tuple]:
+    """The rows of a ``values_list`` query without the ORM's per-value converters (the
+    refresh reads millions of them); ``moments`` are the datetime columns."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if connection.vendor != "sqlite":
+        return rows
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in moments:
+            row[i] = _moment(row[i])
+        out.append(tuple(row))
+    return out
+
+
 def case_facts(case_ids: Iterable[int]) -> dict[int, dict | None]:
     """{case id: fact data, or None when the case no longer exists}, in 5 queries."""
     ids = sorted(set(case_ids))
@@ -45,27 +71,31 @@ def case_facts(case_ids: Iterable[int]) -> dict[int, dict | None]:
     zone = m.tz()
     cases = {
         row[0]: row
-        for row in Case.objects.filter(pk__in=ids)
-        .order_by()
-        .values_list(
-            "id",
-            "department_id",
-            "category_id",
-            "area_id",
-            "channel",
-            "registered_at",
-            "status",
-            "closed_at",
-            "due_at",
-            "latitude",
-            "longitude",
+        for row in _raw(
+            Case.objects.filter(pk__in=ids)
+            .order_by()
+            .values_list(
+                "id",
+                "department_id",
+                "category_id",
+                "area_id",
+                "channel",
+                "registered_at",
+                "status",
+                "closed_at",
+                "due_at",
+                "latitude",
+                "longitude",
+            ),
+            moments=(5, 7, 8),
         )
     }
     events = defaultdict(list)
-    for row in (
+    for row in _raw(
         CaseEvent.objects.filter(case_id__in=ids)
         .order_by("case_id", "created_at", "id")
-        .values_list("case_id", "kind", "from_status", "to_status", "is_public", "created_at")
+        .values_list("case_id", "kind", "from_status", "to_status", "is_public", "created_at"),
+        moments=(5,),
     ):
         events[row[0]].append(row)
     photos = set(Photo.objects.filter(case_id__in=ids).values_list("case_id", flat=True))
@@ -292,31 +322,4 @@ def robot_facts(call_ids: Iterable[int]) -> dict[int, dict | None]:
     return out
 
 
-_CITY_PART = {"da": "a", "dch": "ch"}  # the city-wide dimension of a department's one
-
-
-def expand(data: dict):
-    """(dim, key, day, metric, value) of every count a fact adds to.
-
-    Department and category (``dc``), area (``a``) and channel (``ch``) get every metric;
-    a department's areas and channels (``da``, ``dch``) get the counts but not the
-    duration histograms; the heat-map cell gets the received count only.
-    """
-    keys = data["k"]
-    cell = keys.get(m.CELL_DIM)
-    plain = [(dim, key) for dim, key in keys.items() if dim != m.CELL_DIM]
-    city = [(_CITY_PART[dim], key.split("|", 1)[1]) for dim, key in plain if dim in _CITY_PART]
-    full = [(dim, key) for dim, key in plain if dim not in _CITY_PART] + city
-    for day, metric, value in data["m"]:
-        for dim, key in full:
-            yield dim, key, day, metric, value
-        if metric in m.HISTOGRAMS:
-            continue
-        for dim, key in plain:
-            if dim in _CITY_PART:
-                yield dim, key, day, metric, value
-        if cell is not None and metric == m.RECEIVED:
-            yield m.CELL_DIM, cell, day, metric, value
-
-
-__all__ = ["Status", "case_facts", "entry_facts", "expand", "robot_facts"]
+__all__ = ["Status", "case_facts", "entry_facts", "robot_facts"]

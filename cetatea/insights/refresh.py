@@ -25,7 +25,7 @@ from django.utils import timezone
 from cetatea.cases.choices import OPEN_STATUSES
 from cetatea.cases.models import Case, CaseEvent, Interaction, Photo
 from cetatea.insights import metrics as m
-from cetatea.insights.facts import case_facts, entry_facts, expand, robot_facts
+from cetatea.insights.facts import case_facts, entry_facts, robot_facts
 from cetatea.insights.models import Count, Fact, Grain, RefreshState, Snapshot, Source
 from cetatea.insights.selectors import forget
 from cetatea.portal.models import Feedback
@@ -71,45 +71,81 @@ class Result:
 
 
 class Totals:
-    """Counts being built: (dim, grain, period ordinal, key, metric) -> [n, {bucket: n}]."""
+    """Counts being built, per day: (dim, key) x day x metric. Month rows are derived
+    from the day rows when the totals are read (``nonzero``)."""
 
     def __init__(self):
-        self.rows: dict[tuple, list] = {}
-        self._months: dict[int, int] = {}
-
-    def _month(self, day: int) -> int:
-        month = self._months.get(day)
-        if month is None:
-            month = self._months[day] = dt.date.fromordinal(day).replace(day=1).toordinal()
-        return month
+        self.counts: dict[tuple, int] = {}  # ((dim, key), day, metric) -> n
+        self.hists: dict[tuple, dict] = {}  # ((dim, key), day, metric) -> {bucket: n}
 
     def add(self, data: dict | None, sign: int) -> None:
         if not data:
             return
-        rows = self.rows
-        histograms = m.HISTOGRAMS
-        for dim, key, day, metric, value in expand(data):
-            hist = metric in histograms
-            if hist:
+        keys = data["k"]
+        cell = keys.get(m.CELL_DIM)
+        # Every metric: department+category, area, channel (and the one dimension of an
+        # entry or a call); counts only: a department's areas and channels.
+        full, counts_only = [], []
+        for dim, key in keys.items():
+            if dim == m.CELL_DIM:
+                continue
+            if dim in _CITY_PART:
+                full.append((_CITY_PART[dim], key.split("|", 1)[1]))
+                counts_only.append((dim, key))
+            else:
+                full.append((dim, key))
+        plain = full + counts_only
+        counts, hists = self.counts, self.hists
+        for day, metric, value in data["m"]:
+            if metric in m.HISTOGRAMS:
                 b = str(m.bucket(value))
-            for grain, period in ((Grain.DAY, day), (Grain.MONTH, self._month(day))):
-                slot = rows.get((dim, grain, period, key, metric))
-                if slot is None:
-                    slot = rows[(dim, grain, period, key, metric)] = [0, {} if hist else None]
-                if hist:
-                    slot[0] += sign
-                    slot[1][b] = slot[1].get(b, 0) + sign
-                else:
-                    slot[0] += sign * value
+                for dk in full:
+                    k = (dk, day, metric)
+                    counts[k] = counts.get(k, 0) + sign
+                    hist = hists.get(k)
+                    if hist is None:
+                        hist = hists[k] = {}
+                    hist[b] = hist.get(b, 0) + sign
+                continue
+            v = sign * value
+            for dk in plain:
+                k = (dk, day, metric)
+                counts[k] = counts.get(k, 0) + v
+            if cell is not None and metric == m.RECEIVED:
+                k = ((m.CELL_DIM, cell), day, metric)
+                counts[k] = counts.get(k, 0) + v
 
     def nonzero(self) -> dict[tuple, list]:
-        out = {}
-        for k, (n, hist) in self.rows.items():
+        """{(dim, grain, period ordinal, key, metric): [n, hist or None]}, day and month
+        rows, without the rows that add up to nothing."""
+        out: dict[tuple, list] = {}
+        months: dict[int, int] = {}
+        for k, n in self.counts.items():
+            (dim, key), day, metric = k
+            hist = self.hists.get(k)
+            month = months.get(day)
+            if month is None:
+                month = months[day] = dt.date.fromordinal(day).replace(day=1).toordinal()
+            slot = out.get((dim, Grain.MONTH, month, key, metric))
+            if slot is None:
+                slot = out[(dim, Grain.MONTH, month, key, metric)] = [0, None]
+            slot[0] += n
+            if hist is not None:
+                merged = slot[1] if slot[1] is not None else {}
+                for b, c in hist.items():
+                    merged[b] = merged.get(b, 0) + c
+                slot[1] = merged
+            out[(dim, Grain.DAY, day, key, metric)] = [n, hist]
+        result = {}
+        for k, (n, hist) in out.items():
             if hist is not None:
                 hist = {b: c for b, c in hist.items() if c}
             if n or hist:
-                out[k] = [n, hist]
-        return out
+                result[k] = [n, hist or None]
+        return result
+
+
+_CITY_PART = {"da": "a", "dch": "ch"}  # the city-wide dimension of a department's one
 
 
 # Raw statements for the bulk of the rows (the ORM's objects cost more than the SQL).
