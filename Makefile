@@ -69,6 +69,8 @@ bench: venv robot-deps
 	$(BIN)/python bench/robot.py
 	$(BIN)/python bench/intranet.py
 	$(BIN)/python bench/intranet_documents.py
+	$(BIN)/python bench/insights.py
+	$(BIN)/python bench/insights_export.py --db all
 
 ci:
 	bash .ci/run

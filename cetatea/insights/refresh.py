@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Count as DbCount
-from django.db.models import Max, Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from cetatea.cases.choices import OPEN_STATUSES
@@ -114,6 +114,22 @@ class Totals:
             if cell is not None and metric == m.RECEIVED:
                 k = ((m.CELL_DIM, cell), day, metric)
                 counts[k] = counts.get(k, 0) + v
+
+    def merge(self, counts: dict, hists: dict) -> None:
+        """Add another ``Totals``' counts and histograms (a worker's piece)."""
+        mine = self.counts
+        if not mine:
+            self.counts = dict(counts)
+        else:
+            for k, n in counts.items():
+                mine[k] = mine.get(k, 0) + n
+        for k, hist in hists.items():
+            into = self.hists.get(k)
+            if into is None:
+                self.hists[k] = hist
+                continue
+            for b, c in hist.items():
+                into[b] = into.get(b, 0) + c
 
     def nonzero(self) -> dict[tuple, list]:
         """{(dim, grain, period ordinal, key, metric): [n, hist or None]}, day and month
@@ -319,51 +335,96 @@ def _write_delta(delta: dict[tuple, list]) -> int:
 # --------------------------------------------------------------------------- rebuild
 
 
+_MODELS = {Source.CASE: Case, Source.ENTRY: Entry, Source.ROBOT_CALL: RobotCall}
+RANGE = 50_000  # ids per piece of work of a rebuild with several workers
+
+
+def facts_of_range(source: int, lo: int, hi: int) -> tuple[int, list, Totals]:
+    """The facts (as rows to insert) and the totals of the source rows with ids in
+    [lo, hi]: the work of one piece of a rebuild, in this process or a worker."""
+    ids = list(
+        _MODELS[source]
+        .objects.filter(id__gte=lo, id__lte=hi)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    totals = Totals()
+    rows = []
+    for start in range(0, len(ids), BATCH):
+        for i, data in _BUILDERS[source](ids[start : start + BATCH]).items():
+            if data:
+                rows.append((source, i, json.dumps(data, separators=(",", ":"))))
+                totals.add(data, +1)
+    return len(ids), rows, totals
+
+
+def _pieces(source: int) -> list[tuple[int, int, int]]:
+    bounds = _MODELS[source].objects.aggregate(lo=Min("id"), hi=Max("id"))
+    if bounds["lo"] is None:
+        return []
+    return [
+        (source, lo, min(lo + RANGE - 1, bounds["hi"]))
+        for lo in range(bounds["lo"], bounds["hi"] + 1, RANGE)
+    ]
+
+
 def rebuild(
-    *, progress: Progress | None = None, now: dt.datetime | None = None, _locked=None
+    *,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+    workers: int = 1,
+    _locked=None,
 ) -> Result:
-    """Recompute every fact and every count from the raw tables."""
+    """Recompute every fact and every count from the raw tables.
+
+    ``workers`` > 1 computes the facts in that many processes (the command's ``--full``
+    uses every core); they read the database committed before the rebuild, which is
+    what the rebuild counts anyway (the marks are taken first).
+    """
     started = timezone.now()
     result = Result(full=True)
+    # What the facts are computed from: every id up to these marks (later rows are the
+    # next incremental refresh's). The facts are computed before the write transaction,
+    # so that worker processes can read while nothing is locked.
+    tops = _max_ids()
+    totals = Totals()
+    facts: list[tuple] = []
+    totals_n = {Source(s).name.lower(): _MODELS[s].objects.count() for s in _MODELS}
+    done = dict.fromkeys(totals_n, 0)
+
+    def take(source, n, rows, counts, hists):
+        name = Source(source).name.lower()
+        facts.extend(rows)
+        totals.merge(counts, hists)
+        done[name] += n
+        if progress:
+            progress(name, done[name], totals_n[name])
+
+    jobs = [piece for source in _MODELS for piece in _pieces(source)]
+    if workers > 1 and len(jobs) > 1 and not connection.in_atomic_block:
+        import multiprocessing
+
+        from cetatea.insights import workers as worker
+
+        context = multiprocessing.get_context("spawn")
+        database = {"NAME": connection.settings_dict["NAME"]}
+        with context.Pool(workers, initializer=worker.start, initargs=(database,)) as pool:
+            for source, n, rows, counts, hists in pool.imap_unordered(worker.job, jobs):
+                take(source, n, rows, counts, hists)
+    else:
+        for source, lo, hi in jobs:
+            n, rows, part = facts_of_range(source, lo, hi)
+            take(source, n, rows, part.counts, part.hists)
     with transaction.atomic():
         state = _locked or _state(lock=True)
-        tops = _max_ids()
         Count.objects.all().delete()
         Fact.objects.all().delete()
-        totals = Totals()
-        for source, model in (
-            (Source.CASE, Case),
-            (Source.ENTRY, Entry),
-            (Source.ROBOT_CALL, RobotCall),
-        ):
-            name = Source(source).name.lower()
-            total = model.objects.count()
-            done = 0
-            last = 0
-            while True:
-                ids = list(
-                    model.objects.filter(id__gt=last)
-                    .order_by("id")
-                    .values_list("id", flat=True)[:BATCH]
-                )
-                if not ids:
-                    break
-                last = ids[-1]
-                facts = _BUILDERS[source](ids)
-                _executemany(
-                    _INSERT_FACT,
-                    [
-                        (source, i, json.dumps(d, separators=(",", ":")))
-                        for i, d in facts.items()
-                        if d
-                    ],
-                )
-                for data in facts.values():
-                    totals.add(data, +1)
-                done += len(ids)
-                if progress:
-                    progress(name, done, total)
-            result.sources[name] = done
+        for start in range(0, len(facts), 10000):
+            _executemany(_INSERT_FACT, facts[start : start + 10000])
+            if progress:
+                progress("facts", min(start + 10000, len(facts)), len(facts))
+        facts = None  # free them while writing the counts
+        result.sources = done
         rows = totals.nonzero()
         totals = None  # free it while writing
         batch = []

@@ -7,6 +7,7 @@ its progress.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from django.core.management.base import BaseCommand
@@ -21,8 +22,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--full", action="store_true", help="Recompute every count.")
         parser.add_argument("--quiet", action="store_true", help="No progress bars.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="Processes computing a full rebuild (default: one per core).",
+        )
 
-    def handle(self, *args, full=False, quiet=False, **options):
+    def handle(self, *args, full=False, quiet=False, workers=1, **options):
         bars: dict[str, tqdm] = {}
         show = not quiet and options.get("verbosity", 1) > 0
 
@@ -34,7 +41,10 @@ class Command(BaseCommand):
                 bar = bars[stage] = tqdm(total=total, desc=stage, unit="rows", file=sys.stderr)
             bar.update(done - bar.n)
 
-        result = rebuild(progress=progress) if full else refresh(progress=progress)
+        if full:
+            result = rebuild(progress=progress, workers=max(workers, 1))
+        else:
+            result = refresh(progress=progress)
         for bar in bars.values():
             bar.close()
         if options.get("verbosity", 1) > 0:
