@@ -429,7 +429,10 @@ def rebuild(
         totals = None  # free it while writing
         batch = []
         written = 0
-        for key, (n, hist) in rows.items():
+        # In the order of the index the pages read by: a period's rows of one dimension
+        # are then neighbours in the table too, read from a few pages.
+        for key in sorted(rows):
+            n, hist = rows[key]
             batch.append(_count_row(key, n, hist))
             if len(batch) >= 10000:
                 _executemany(_INSERT_COUNT, batch)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -162,7 +162,10 @@ def _segments(period: Period) -> list[tuple[str, dt.date, dt.date]]:
             days=1
         )
         if day.day == 1 and month_end <= period.end:
-            out.append((Grain.MONTH, day, day))
+            if out and out[-1][0] == Grain.MONTH:  # one run of whole months
+                out[-1] = (Grain.MONTH, out[-1][1], day)
+            else:
+                out.append((Grain.MONTH, day, day))
             day = month_end + dt.timedelta(days=1)
         else:
             stop = min(month_end, period.end)
@@ -244,17 +247,33 @@ def read(
 
 def _read(dim, period, department_id, metrics) -> dict[str, dict[str, Acc]]:
     out: dict[str, dict[str, Acc]] = defaultdict(lambda: defaultdict(Acc))
-    condition = Q()
+    # One query per run of months or days: each is a range of the unique index
+    # (dim, grain, period, ...); an OR of them would walk every row of the dimension.
     for grain, lo, hi in _segments(period):
-        condition |= Q(grain=grain, period__gte=lo, period__lte=hi)
-    if not condition:
-        return out
-    qs = _key_range(Count.objects.filter(condition, dim=dim), department_id)
+        qs = Count.objects.filter(dim=dim, grain=grain, period__gte=lo, period__lte=hi)
+        _sum_into(out, _key_range(qs, department_id), metrics)
+    return _plain(out)
+
+
+def _sum_into(out, qs: QuerySet, metrics) -> None:
+    """Plain counts added up by the database (a row per key and metric); the duration
+    histograms merged here."""
+    qs = qs.order_by()
     if metrics is not None:
         qs = qs.filter(metric__in=list(metrics))
-    for key, metric, n, hist in qs.values_list("key", "metric", "n", "hist"):
-        out[key][metric].add(n, hist)
-    return _plain(out)
+    histograms = sorted(m.HISTOGRAMS)
+    for key, metric, n in (
+        qs.exclude(metric__in=histograms)
+        .values_list("key", "metric")
+        .annotate(total=Sum("n"))
+        .values_list("key", "metric", "total")
+    ):
+        out[key][metric].add(n, None)
+    if metrics is None or m.HISTOGRAMS & set(metrics):
+        for key, metric, n, hist in qs.filter(metric__in=histograms).values_list(
+            "key", "metric", "n", "hist"
+        ):
+            out[key][metric].add(n, hist)
 
 
 def _history(
@@ -267,14 +286,11 @@ def _history(
 def _history_read(dim, until, department_id, metrics) -> dict[str, dict[str, Acc]]:
     out: dict[str, dict[str, Acc]] = defaultdict(lambda: defaultdict(Acc))
     first = until.replace(day=1)
-    qs = Count.objects.filter(
-        Q(grain=Grain.MONTH, period__lt=first)
-        | Q(grain=Grain.DAY, period__gte=first, period__lte=until),
-        dim=dim,
-        metric__in=list(metrics),
-    )
-    for key, metric, n in _key_range(qs, department_id).values_list("key", "metric", "n"):
-        out[key][metric].add(n, None)
+    for qs in (
+        Count.objects.filter(dim=dim, grain=Grain.MONTH, period__lt=first),
+        Count.objects.filter(dim=dim, grain=Grain.DAY, period__gte=first, period__lte=until),
+    ):
+        _sum_into(out, _key_range(qs, department_id), metrics)
     return _plain(out)
 
 
@@ -575,9 +591,7 @@ class PointVolume:
 def registry_points(period: Period) -> list[PointVolume]:
     """Documents registered at each registry point over ``period``."""
     sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for key, values in read(
-        m.REGISTRY_DIM, period, metrics=(m.REG_IN, m.REG_OUT, m.REG_INTERNAL)
-    ).items():
+    for key, values in read(m.REGISTRY_DIM, period).items():
         point = key.split("|")[0]
         for metric, acc in values.items():
             sums[point][metric] += acc.n

@@ -379,3 +379,38 @@ def test_unknown_department(db):
 
     with pytest.raises(ValidationError, match="no department"):
         s.department_by_code("nope")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_with_worker_processes_counts_the_same(catalog, personas):
+    """The workers (fresh interpreters on the same database) compute the same facts and
+    counts as a rebuild in one process. They need a database other processes can open."""
+    from django.db import connection
+
+    from cetatea.insights import refresh as engine
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("an in-memory SQLite test database cannot be opened by the workers")
+    staff = personas["staff"]
+    for day in range(2, 8):
+        with time_machine.travel(at(3, day), tick=False):
+            case = case_create(channel="web", category="POTHOLE", title=f"{day}")
+        if day % 2:
+            status(Clock(), case, at(3, day, 14), "fixed", staff)
+
+    def dump():
+        return sorted(
+            (c.dim, c.grain, c.period, c.key, c.metric, c.n, str(c.hist))
+            for c in Count.objects.all()
+        ), sorted(Fact.objects.values_list("source", "source_id", "data"), key=str)
+
+    rebuild()
+    alone = dump()
+    old_range = engine.RANGE
+    engine.RANGE = 2  # several pieces, so that both workers get some
+    try:
+        rebuild(workers=2)
+    finally:
+        engine.RANGE = old_range
+    assert dump() == alone
+    assert alone[0]
