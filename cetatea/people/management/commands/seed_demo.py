@@ -444,8 +444,9 @@ class Command(BaseCommand):
             entries = seed_registry_demo(self.users)
             calls = seed_robot_demo()
         if entries or calls:
+            seconds = time.perf_counter() - t
             self.stdout.write(
-                f"registry entries: {entries}, robot calls: {calls} ({time.perf_counter() - t:.1f} s)"
+                f"registry entries: {entries}, robot calls: {calls} ({seconds:.1f} s)"
             )
         call_command("insights_refresh", "--quiet", stdout=self.stdout, stderr=self.stderr)
 
