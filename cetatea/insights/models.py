@@ -42,6 +42,7 @@ class Fact(models.Model):
 
 class Grain(models.TextChoices):
     DAY = "d", _("day")
+    WEEK = "w", _("week")  # from Monday; the days at the edges of a period read these
     MONTH = "m", _("month")
 
 

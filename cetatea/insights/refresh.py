@@ -33,7 +33,7 @@ from cetatea.registry.choices import DocRegime, EntryStatus
 from cetatea.registry.models import Entry, EntryEvent
 from cetatea.telephony.models import RobotCall
 
-FACT_VERSION = 2  # 2: city-wide area and channel counts, 2^-8 heat-map cells
+FACT_VERSION = 3  # 2: city-wide area and channel counts, 2^-8 heat-map cells; 3: weeks
 STATE = "main"
 OVERLAP = 1000  # ids re-read on each run for transactions that committed after a later id
 BATCH = 2000
@@ -132,25 +132,27 @@ class Totals:
                 into[b] = into.get(b, 0) + c
 
     def nonzero(self) -> dict[tuple, list]:
-        """{(dim, grain, period ordinal, key, metric): [n, hist or None]}, day and month
-        rows, without the rows that add up to nothing."""
+        """{(dim, grain, period ordinal, key, metric): [n, hist or None]}: day, week
+        (from Monday) and month rows, without the rows that add up to nothing."""
         out: dict[tuple, list] = {}
-        months: dict[int, int] = {}
+        spans: dict[int, tuple] = {}  # day -> ((MONTH, first day), (WEEK, its Monday))
         for k, n in self.counts.items():
             (dim, key), day, metric = k
             hist = self.hists.get(k)
-            month = months.get(day)
-            if month is None:
-                month = months[day] = dt.date.fromordinal(day).replace(day=1).toordinal()
-            slot = out.get((dim, Grain.MONTH, month, key, metric))
-            if slot is None:
-                slot = out[(dim, Grain.MONTH, month, key, metric)] = [0, None]
-            slot[0] += n
-            if hist is not None:
-                merged = slot[1] if slot[1] is not None else {}
-                for b, c in hist.items():
-                    merged[b] = merged.get(b, 0) + c
-                slot[1] = merged
+            span = spans.get(day)
+            if span is None:
+                month = dt.date.fromordinal(day).replace(day=1).toordinal()
+                span = spans[day] = ((Grain.MONTH, month), (Grain.WEEK, day - (day - 1) % 7))
+            for grain, period in span:
+                slot = out.get((dim, grain, period, key, metric))
+                if slot is None:
+                    slot = out[(dim, grain, period, key, metric)] = [0, None]
+                slot[0] += n
+                if hist is not None:
+                    merged = slot[1] if slot[1] is not None else {}
+                    for b, c in hist.items():
+                        merged[b] = merged.get(b, 0) + c
+                    slot[1] = merged
             out[(dim, Grain.DAY, day, key, metric)] = [n, hist]
         result = {}
         for k, (n, hist) in out.items():

@@ -154,8 +154,8 @@ def parse_period(start: str | None, end: str | None) -> Period:
 
 
 def _segments(period: Period) -> list[tuple[str, dt.date, dt.date]]:
-    """Whole months as month rows, the rest as day rows."""
-    out = []
+    """Whole months as month rows; the rest as whole weeks (Monday to Sunday) and days."""
+    out: list[tuple[str, dt.date, dt.date]] = []
     day = period.start
     while day <= period.end:
         month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(
@@ -169,8 +169,26 @@ def _segments(period: Period) -> list[tuple[str, dt.date, dt.date]]:
             day = month_end + dt.timedelta(days=1)
         else:
             stop = min(month_end, period.end)
-            out.append((Grain.DAY, day, stop))
+            out += _weeks_and_days(day, stop)
             day = stop + dt.timedelta(days=1)
+    return out
+
+
+def _weeks_and_days(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """[start, end] as day rows up to the first Monday, week rows for the whole weeks
+    inside, and day rows after the last of them."""
+    monday = start + dt.timedelta(days=-start.weekday() % 7)
+    weeks = (end - monday).days + 1
+    if weeks < 7:
+        return [(Grain.DAY, start, end)]
+    last_monday = monday + dt.timedelta(days=7 * (weeks // 7 - 1))
+    out = []
+    if monday > start:
+        out.append((Grain.DAY, start, monday - dt.timedelta(days=1)))
+    out.append((Grain.WEEK, monday, last_monday))
+    after = last_monday + dt.timedelta(days=7)
+    if after <= end:
+        out.append((Grain.DAY, after, end))
     return out
 
 
