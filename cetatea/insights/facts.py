@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Count as DbCount
 
-from cetatea.cases.choices import CLOSED_STATUSES, PAUSED_STATUSES, Direction, EventKind, Status
+from cetatea.cases.choices import CLOSED_STATUSES, PAUSED_STATUSES, Direction, EventKind
 from cetatea.cases.models import Case, CaseEvent, Interaction, Photo
 from cetatea.core import workdays
 from cetatea.insights import metrics as m
@@ -24,8 +24,6 @@ from cetatea.registry.choices import EventKind as EntryEventKind
 from cetatea.registry.models import Entry, EntryEvent
 from cetatea.telephony.models import RobotCall
 
-# The event of a case moved to another department (cases.services.case_forward).
-FORWARD_KIND = getattr(EventKind, "FORWARDED", "forwarded")
 _CLOSED = frozenset(str(s) for s in CLOSED_STATUSES)
 _PAUSED = frozenset(str(s) for s in PAUSED_STATUSES)
 
@@ -149,7 +147,7 @@ def _case_fact(row, events, *, has_photo, feedback, contacts, zone) -> dict:
     for _case, kind, from_status, to_status, is_public, at in events:
         if kind == EventKind.CREATED:
             continue
-        if kind == FORWARD_KIND:
+        if kind == EventKind.FORWARDED:
             forwarded = True
         if (
             first_response is None
@@ -320,6 +318,3 @@ def robot_facts(call_ids: Iterable[int]) -> dict[int, dict | None]:
             measures.append([day, m.ROBOT_HANGUP, 1])
         out[pk] = {"k": {m.ROBOT_DIM: "all"}, "m": measures}
     return out
-
-
-__all__ = ["Status", "case_facts", "entry_facts", "robot_facts"]

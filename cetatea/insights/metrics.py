@@ -59,9 +59,6 @@ LEGAL_OPEN_NOW = "_open"
 LEGAL_LATE_NOW = "_late"
 
 HISTOGRAMS = frozenset({FIRST_RESPONSE, RESOLUTION_TIME})
-# Department+category, area, channel (every metric); department+area and
-# department+channel (counts only, no duration histograms).
-CASE_DIMS = ("dc", "a", "ch", "da", "dch")
 CELL_DIM = "cell"
 REGISTRY_DIM = "rp"
 ROBOT_DIM = "rob"

@@ -19,7 +19,7 @@ from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cetatea.cases.choices import CLOSED_STATUSES, OPEN_STATUSES, Channel
+from cetatea.cases.choices import CLOSED_STATUSES, OPEN_STATUSES, Channel, EventKind
 from cetatea.cases.models import Case
 from cetatea.catalog.models import Area, Category, Department
 from cetatea.insights import metrics as m
@@ -749,9 +749,7 @@ def drill_cases(f: DrillFilter) -> QuerySet[Case]:
     if f.metric in ("received", "forwarded") and since:
         qs = qs.filter(registered_at__gte=since, registered_at__lt=until)
         if f.metric == "forwarded":
-            from cetatea.insights.facts import FORWARD_KIND
-
-            qs = qs.filter(events__kind=FORWARD_KIND).distinct()
+            qs = qs.filter(events__kind=EventKind.FORWARDED).distinct()
         return qs.order_by("-registered_at", "-id")
     if f.metric in ("resolved", "resolved_late", "reopened"):
         qs = qs.filter(status__in=CLOSED_STATUSES)
