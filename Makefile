@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv run test lint fmt typecheck bench ci check browser-deps mail-deps pdf-deps robot-deps
+.PHONY: venv run test lint fmt typecheck bench ci check audit browser-deps mail-deps pdf-deps robot-deps nginx-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,16 @@ pdf-deps:
 robot-deps:
 	@bash scripts/robot-deps.sh
 
-test: venv check browser-deps mail-deps pdf-deps robot-deps
+# nginx for the production stack on loopback (bench/prod.py, the load test bench/load.py).
+nginx-deps:
+	@bash scripts/nginx-deps.sh
+
+# The security audit: ruff's S rules, every silenced finding explained, pip-audit
+# (scripts/security_audit.py, docs/security.md "Security audit in CI").
+audit: venv
+	$(BIN)/python scripts/security_audit.py
+
+test: venv check audit browser-deps mail-deps pdf-deps robot-deps
 	$(BIN)/pytest -p no:cacheprovider -n 2
 
 lint: venv
@@ -56,8 +65,10 @@ fmt: venv
 # the registry (500,000 entries: 8 clerks registering at once, the clerks' search), and
 # what citizens owe (a taxpayer's balance with 10 years of history; 1,000,000 obligations
 # imported), and the phone robot (20 simultaneous SIP calls: RTP pacing and how soon the
-# answer starts; needs espeak-ng and sox, which robot-deps installs).
-bench: venv robot-deps
+# answer starts; needs espeak-ng and sox, which robot-deps installs), and the load test of the
+# production stack (nginx + gunicorn + worker, locust at 10 x a city's peak hour; nginx-deps).
+# bench/faults.py restarts PostgreSQL under traffic (a few seconds; docs/benchmarks.md).
+bench: venv robot-deps nginx-deps
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/map.py
 	$(BIN)/python bench/open311.py --load
@@ -71,6 +82,8 @@ bench: venv robot-deps
 	$(BIN)/python bench/intranet_documents.py
 	$(BIN)/python bench/insights.py
 	$(BIN)/python bench/insights_export.py --db all
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/faults.py
 
 ci:
 	bash .ci/run

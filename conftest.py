@@ -121,11 +121,36 @@ def personas(db):
     }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _audit_flush_allowed():
+    """SQLite's flush (teardown of transactional tests) deletes the audit rows, which
+    its trigger refuses outside the tests (core.audit_guard)."""
+    from cetatea.core import audit_guard
+
+    audit_guard.allow_delete_for_tests = True
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2 is slow on purpose (about a second per password on this machine): the
     personas' passwords would cost seconds per test. Tests hash with MD5 instead."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_2fa_by_default(settings):
+    """Staff tests sign in with ``client.force_login``, which no second factor follows:
+    two-factor enforcement is off here; the 2FA tests in cetatea/accounts turn it on."""
+    settings.CETATEA_2FA_REQUIRED = False
+
+
+_rate_limit_prefixes = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limits(settings):
+    """Each test counts its own requests against the rate limits (the cache outlives it)."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{next(_rate_limit_prefixes)}:"
 
 
 @pytest.fixture(autouse=True)

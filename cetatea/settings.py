@@ -8,9 +8,11 @@ PostgreSQL, S3 and SMTP through environment variables. Every variable is listed 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -87,6 +89,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "cetatea.core",
@@ -107,11 +110,18 @@ INSTALLED_APPS = [
     "cetatea.intranet.schedules",
     "cetatea.intranet.tasks",
     "cetatea.intranet.chat",
+    "cetatea.privacy",
     "cetatea.insights",
+    "cetatea.ops",
 ]
 
 MIDDLEWARE = [
+    # First: every later log line carries the request id; the metrics time the rest.
+    "cetatea.ops.middleware.RequestIdMiddleware",
+    "cetatea.ops.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cetatea.core.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cetatea.core.locale.RomanianFirstLocaleMiddleware",
@@ -120,6 +130,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database outage answers 503, a full disk 507 (cetatea/core/faults.py).
+    "cetatea.core.faults.FaultMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -148,7 +160,11 @@ TEMPLATES = [
 # instead of failing with "database is locked" when a reader upgrades to a writer.
 DATABASE_URL = envstr("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Connections are kept for a minute and checked before reuse, so that after a
+    # database restart the next request reconnects instead of failing (docs/benchmarks.md).
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     DATABASES = {
         "default": {
@@ -172,6 +188,18 @@ else:
             "TEST": {"NAME": envstr("CETATEA_SQLITE_TEST_PATH", "") or None},
         }
     }
+# A streaming replica of the PostgreSQL primary (docs/deploy.md, cetatea/core/dbrouter.py):
+# GET requests of a browser that has not written in the last CETATEA_REPLICA_PIN_SECONDS
+# read from it; everything else (writes, transactions, workers, commands) uses the primary.
+DATABASE_REPLICA_URL = envstr("DATABASE_REPLICA_URL")
+CETATEA_REPLICA_PIN_SECONDS = envint("CETATEA_REPLICA_PIN_SECONDS", "15")
+if DATABASE_URL and DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["cetatea.core.dbrouter.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(0, "cetatea.core.dbrouter.ReplicaMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -194,7 +222,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},  # OWASP ASVS 2.1.1
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -203,6 +231,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "people:search"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = envint("CETATEA_SESSION_SECONDS", str(8 * 3600))
+# Several web machines: "django.contrib.sessions.backends.cached_db" with REDIS_URL set.
+SESSION_ENGINE = envstr("CETATEA_SESSION_ENGINE", "django.contrib.sessions.backends.db")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("CETATEA_SECURE_COOKIES", "false")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -231,12 +261,13 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is mi
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(envstr("CETATEA_MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Django's, minus the partly written file a full disk leaves (cetatea/core/storage.py).
+    "default": {"BACKEND": "cetatea.core.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG or envbool("CETATEA_PLAIN_STATIC", "false")
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "cetatea.core.staticstorage.StaticFilesStorage"  # WhiteNoise, hashed + gzip
         )
     },
 }
@@ -260,6 +291,13 @@ SECURE_HSTS_SECONDS = envint("CETATEA_HSTS_SECONDS", "0")
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if envbool("CETATEA_BEHIND_TLS_PROXY", "false") else None
 )
+# Behind nginx (deploy/nginx/cetatea.conf) the client's address comes in X-Real-IP; it is
+# believed only with a proxy in front (cetatea.core.clientip), for the per-IP rate limits
+# (django-ratelimit's key="ip") and the audit records.
+CETATEA_TRUSTED_PROXY = envbool("CETATEA_TRUSTED_PROXY", "false") or envbool(
+    "CETATEA_BEHIND_TLS_PROXY", "false"
+)
+RATELIMIT_IP_META_KEY = "cetatea.core.clientip.ratelimit_ip"
 
 # --- Cetatea ---------------------------------------------------------------------------------
 # Prefix of public case references, e.g. AB-2026-000123.
@@ -283,16 +321,67 @@ CETATEA_TILE_ATTRIBUTION = envstr(
     "CETATEA_TILE_ATTRIBUTION",
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
 )
+# Content-Security-Policy (django-csp; docs/security.md): no inline script or style
+# anywhere; images from this site, data: URIs (Leaflet) and the tile server's origin.
+_tiles = urlsplit(CETATEA_TILE_URL)
+CETATEA_TILE_ORIGIN = (
+    f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}" if _tiles.netloc else ""
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"] + ([CETATEA_TILE_ORIGIN] if CETATEA_TILE_ORIGIN else []),
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 # Centre and zoom of the map when it opens.
 CETATEA_MAP_CENTER = [float(v) for v in envlist("CETATEA_MAP_CENTER", "46.0714,23.5731")]
 CETATEA_MAP_ZOOM = envint("CETATEA_MAP_ZOOM", "14")
 
+# Logs (docs/operations.md): JSON lines on stdout (or plain text), with the request id,
+# route and user id, personal data (CNP, e-mail, phone, IBAN) scrubbed from every record.
+CETATEA_LOG_FORMAT = envstr("CETATEA_LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "context": {"()": "cetatea.ops.logs.RequestContextFilter"},
+        "scrub": {"()": "cetatea.ops.logs.ScrubPersonalDataFilter"},
+    },
+    "formatters": {
+        "json": {"()": "cetatea.ops.logs.JsonFormatter"},
+        "text": {"()": "cetatea.ops.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["context", "scrub"],
+            "formatter": "json" if CETATEA_LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": envstr("CETATEA_LOG_LEVEL", "INFO")},
+    # Django's own request logger repeats what the access line says (with the raw path).
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- Operations (cetatea.ops, docs/operations.md) ------------------------------------------------
+# /metrics answers these addresses (comma separated; networks allowed, e.g. 10.0.0.0/8)
+# and any client with "Authorization: Bearer <CETATEA_METRICS_TOKEN>"; others get a 404.
+CETATEA_METRICS_ALLOW = envlist("CETATEA_METRICS_ALLOW", "127.0.0.1,::1")
+CETATEA_METRICS_TOKEN = envstr("CETATEA_METRICS_TOKEN")
+# /healthz warns when the oldest ready background task has waited longer than this.
+CETATEA_HEALTH_QUEUE_WARN_SECONDS = envint("CETATEA_HEALTH_QUEUE_WARN_SECONDS", "600")
+# manage.py backup: where archives go and how many are kept.
+CETATEA_BACKUP_DIR = Path(envstr("CETATEA_BACKUP_DIR", str(VAR_DIR / "backups")))
+CETATEA_BACKUP_KEEP = envint("CETATEA_BACKUP_KEEP", "7")
 
 # --- Photos of cases (cetatea.cases.photos) --------------------------------------------------
 # Limits for one uploaded photo and per case; a bigger file or image is refused.
@@ -304,13 +393,44 @@ CETATEA_PHOTOS_PER_CASE = envint("CETATEA_PHOTOS_PER_CASE", "5")
 # on object storage points this alias at a private bucket.
 CETATEA_PRIVATE_MEDIA_ROOT = Path(envstr("CETATEA_PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 STORAGES["private"] = {
-    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "BACKEND": "cetatea.core.storage.FileSystemStorage",
     "OPTIONS": {
         "location": CETATEA_PRIVATE_MEDIA_ROOT,
         "file_permissions_mode": 0o600,
         "directory_permissions_mode": 0o700,
     },
 }
+# Object storage (S3 API, django-storages; docs/deploy.md): processed photos and other
+# public media in CETATEA_S3_BUCKET (readable by anyone: plain URLs), originals and staff
+# files in CETATEA_S3_PRIVATE_BUCKET (no public ACL, short-lived signed URLs only).
+CETATEA_S3_BUCKET = envstr("CETATEA_S3_BUCKET")
+if CETATEA_S3_BUCKET:
+    _s3 = {
+        "endpoint_url": envstr("CETATEA_S3_ENDPOINT_URL") or None,
+        "access_key": envstr("CETATEA_S3_ACCESS_KEY") or None,
+        "secret_key": envstr("CETATEA_S3_SECRET_KEY") or None,
+        "region_name": envstr("CETATEA_S3_REGION") or None,
+        "file_overwrite": False,
+        "default_acl": None,  # the bucket's policy decides, not a per-object ACL
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3,
+            "bucket_name": CETATEA_S3_BUCKET,
+            "querystring_auth": False,
+            "custom_domain": envstr("CETATEA_S3_CUSTOM_DOMAIN") or None,
+        },
+    }
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3,
+            "bucket_name": envstr("CETATEA_S3_PRIVATE_BUCKET", f"{CETATEA_S3_BUCKET}-private"),
+            "querystring_auth": True,
+            "querystring_expire": envint("CETATEA_S3_SIGNED_URL_SECONDS", "300"),
+        },
+    }
 
 # Open311 GeoReport v2 (docs/open311.md)
 # The same POST from the same client within this many seconds files no second case.
@@ -366,6 +486,18 @@ CETATEA_STATUS_PHONE = envstr("CETATEA_STATUS_PHONE")
 # fonts-dejavu-core installs them here.
 CETATEA_PDF_FONT_DIR = envstr("CETATEA_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 
+# --- Privacy: retention terms in days, applied by `manage.py apply_retention` (0: keep) ---
+# (docs/privacy.md). The phone robot's dialog state and caller hashes, and its attempts.
+CETATEA_RETENTION_ROBOT_CALL_DAYS = envint("CETATEA_RETENTION_ROBOT_CALL_DAYS", "90")
+# Contact details of anonymous/unregistered reporters, counted from the case's closing.
+CETATEA_RETENTION_REPORTER_CONTACT_DAYS = envint("CETATEA_RETENTION_REPORTER_CONTACT_DAYS", "365")
+# The sender, name and subject in the log of inbound e-mail (the case keeps its text).
+CETATEA_RETENTION_INBOUND_EMAIL_DAYS = envint("CETATEA_RETENTION_INBOUND_EMAIL_DAYS", "180")
+# The sign-in log (accounts.SignIn), when that app is installed.
+CETATEA_RETENTION_SIGN_IN_DAYS = envint("CETATEA_RETENTION_SIGN_IN_DAYS", "365")
+# The audit log viewer's CSV export: at most this many rows per file.
+CETATEA_AUDIT_EXPORT_MAX_ROWS = envint("CETATEA_AUDIT_EXPORT_MAX_ROWS", "50000")
+
 # --- Phone robot: prompt audio and the SIP endpoint (cetatea.telephony.robot) ------------------
 # Rendered prompts are cached here (cache/), and recorded prompts are read from here
 # (recorded/<language>/<prompt key>.wav), replacing the synthesised voice.
@@ -404,3 +536,50 @@ CETATEA_STAFF_URL = envstr("CETATEA_STAFF_URL", "")
 # metadata.json, and how many months of cases the anonymised files hold.
 CETATEA_OPEN_DATA_LICENSE = envstr("CETATEA_OPEN_DATA_LICENSE", "CC BY 4.0")
 CETATEA_OPEN_DATA_MONTHS = envint("CETATEA_OPEN_DATA_MONTHS", "24")
+
+
+# --- Staff account security (cetatea.accounts, docs/security.md) -----------------------------
+# Two-factor authentication (django-otp: TOTP apps and one-time recovery codes) is required
+# for every account whose role sees personal data (cetatea.accounts.policy.requires_2fa).
+CETATEA_2FA_REQUIRED = envbool("CETATEA_2FA_REQUIRED", "true")
+# A staff session unused this long is signed out (the absolute limit is SESSION_COOKIE_AGE).
+CETATEA_SESSION_IDLE_SECONDS = envint("CETATEA_SESSION_IDLE_SECONDS", "1800")
+SESSION_COOKIE_SAMESITE = "Lax"
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "cetatea.accounts",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "cetatea.accounts.middleware.IdleTimeoutMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("cetatea.accounts.middleware.IdleTimeoutMiddleware") + 1,
+    "cetatea.accounts.middleware.TwoFactorMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account
+    "django.contrib.auth.backends.ModelBackend",
+]
+OTP_TOTP_ISSUER = "Cetatea"
+# django-axes: after this many failed sign-ins of one account from one address, that
+# account is refused from that address for the cool-off time (a right password too).
+AXES_FAILURE_LIMIT = envint("CETATEA_LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("CETATEA_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Attempts during the lock do not extend it: it ends COOLOFF after the last counted failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cetatea.accounts.views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "cetatea.core.clientip.client_ip"
+AXES_VERBOSE = False
+# The sign-in log is cetatea.accounts.SignIn; axes keeps only its failure counters.
+AXES_DISABLE_ACCESS_LOG = True

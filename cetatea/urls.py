@@ -5,19 +5,25 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from cetatea.core.views import healthz
+from cetatea.accounts import views as accounts_views
 from cetatea.intranet.urls import section_urlpatterns as intranet_sections
 from cetatea.open311 import views as open311_views
+from cetatea.ops.views import healthz, metrics_view
 from cetatea.registry.urls import public_urlpatterns
 from cetatea.revenue.urls import portal_urlpatterns as revenue_portal_urlpatterns
 from cetatea.telephony import views as telephony_views
 from cetatea.telephony.robot.webhook import robot_webhook
 
+# A database outage or a full disk raised outside a view: 503/507, not 500 (core/faults.py).
+handler500 = "cetatea.core.faults.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus (docs/operations.md)
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", accounts_views.LoginView.as_view(), name="login"),
+    path("", include("cetatea.accounts.urls")),  # /login/2fa/…, /staff/account/…
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # [\s\S], not ".": a path with a newline in it is still the interface's (never a page).
     re_path(r"^open311/v2(?P<path>/[\s\S]*)?\Z", open311_views.endpoint, name="open311"),
@@ -26,6 +32,7 @@ urlpatterns = [
     # The phone robot over a TwiML-style callback (cetatea/telephony/robot/webhook.py).
     re_path(r"^api/v1/robot/(?P<token>[^/]+)/?\Z", robot_webhook, name="robot_webhook"),
     path("staff/people/", include("cetatea.people.urls")),
+    path("staff/privacy/", include("cetatea.privacy.urls")),
     path("staff/registry/", include("cetatea.registry.urls")),
     path("registratura/", include((public_urlpatterns, "registry_public"))),
     path("transparenta/", include("cetatea.insights.public_urls")),

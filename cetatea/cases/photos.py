@@ -8,8 +8,9 @@ The flow (FixMyStreet's, with HEIC and a private original):
    decompression bomb is refused before any pixel is decoded).
 2. ``photo_accept(case=..., upload=...)`` — the same checks plus the per-case limit,
    then stores the original, creates the ``Photo`` (status PROCESSING) with the GPS
-   position read from its EXIF, and enqueues ``process_photo_task`` after the commit.
-   A refused upload raises ``ValidationError`` and leaves no row and no file.
+   position read from its EXIF, and enqueues ``process_photo_task`` (in the same
+   transaction with the database queue, else after the commit). A refused upload
+   raises ``ValidationError`` and leaves no row and no file.
 3. ``process_photo(photo_id)`` — in a worker: fixes the orientation, converts to sRGB,
    copies the pixels into a new image (so no EXIF, XMP, GPS, maker notes or comments
    survive), writes ``full`` (longest side 2048 px) and ``thumbnail`` (400 px) as JPEG
@@ -36,6 +37,7 @@ original with ``photo_open_original(photo)`` (that is,
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import math
@@ -326,6 +328,14 @@ def _count_error() -> ValidationError:
     )
 
 
+def _queue_is_this_database() -> bool:
+    from django_tasks_db import DatabaseBackend
+
+    from cetatea.cases.tasks import process_photo_task
+
+    return isinstance(process_photo_task.get_backend(), DatabaseBackend)
+
+
 def _enqueue_processing(photo_id: int) -> None:
     from cetatea.cases.tasks import process_photo_task
 
@@ -344,10 +354,11 @@ def photo_accept(
     Checks the size, the type (from the content), the per-case limit, that Pillow can
     identify it and its pixel count (headers only). Then saves the original to the
     private storage, creates the ``Photo`` (PROCESSING) with the GPS position from its
-    EXIF, and enqueues ``process_photo_task`` when the transaction commits. Any problem
-    raises ``ValidationError`` and leaves no row and no file. (Should an *enclosing*
-    transaction roll back later, the stored original is left over in the private
-    storage, unreferenced.)
+    EXIF, and enqueues ``process_photo_task`` in the same transaction (the database
+    queue) or when it commits (another backend). Any problem raises ``ValidationError``
+    (``OSError`` when the disk is full) and leaves no row and no file. (Should an
+    *enclosing* transaction roll back later, the stored original is left over in the
+    private storage, unreferenced; ``photo_files_delete`` removes it.)
     """
     inspected = _inspect(upload)
     if Photo.objects.filter(case_id=case.pk).count() >= settings.CETATEA_PHOTOS_PER_CASE:
@@ -379,12 +390,27 @@ def photo_accept(
                 sort_order=sort_order,
                 uploaded_by=uploaded_by,
             )
-            transaction.on_commit(partial(_enqueue_processing, photo.pk), robust=True)
+            if _queue_is_this_database():
+                # The task's row is written in this transaction: the photo and its
+                # processing commit together, so a database lost between the commit and
+                # an after-commit enqueue cannot leave a photo PROCESSING with no task.
+                _enqueue_processing(photo.pk)
+            else:
+                transaction.on_commit(partial(_enqueue_processing, photo.pk), robust=True)
     except BaseException:
         if saved_name:
             _delete_quietly(storage, [saved_name])
         raise
     return photo
+
+
+def photo_files_delete(photos: Sequence[Photo]) -> None:
+    """Remove the stored files of photos whose rows were rolled back (a report refused
+    as a whole after some of its photos were stored)."""
+    _delete_quietly(private_storage(), [photo.original.name for photo in photos])
+    _delete_quietly(
+        _public_storage(), [name for p in photos for name in (p.full.name, p.thumbnail.name)]
+    )
 
 
 # --- processing ----------------------------------------------------------------------------------
@@ -482,10 +508,11 @@ def _render(
     )
 
 
-def _store(photo: Photo, rendered: _Rendered) -> tuple[str, str]:
-    """Write the copies under fresh random names (never the citizen's file name)."""
+def _store(photo: Photo, rendered: _Rendered, token: str = "") -> tuple[str, str]:
+    """Write the copies under ``token`` or fresh random names (never the citizen's file
+    name)."""
     storage = _public_storage()
-    token = uuid.uuid4().hex
+    token = token or uuid.uuid4().hex
     full = storage.save(photo_path(photo, f"{token}.jpg"), ContentFile(rendered.full))
     try:
         thumbnail = storage.save(
@@ -529,7 +556,15 @@ def _process_photo(photo_id: int) -> None:
         return
     try:
         rendered = _render(photo.original.name)
-        full, thumbnail = _store(photo, rendered)
+        # The same names on every run: a run killed after writing the copies (its worker
+        # SIGKILLed, then the task requeued) leaves files that this run replaces, never
+        # orphans. The token comes from the original's random name, so it is unguessable.
+        token = hashlib.sha256(photo.original.name.encode()).hexdigest()[:32]
+        _delete_quietly(
+            _public_storage(),
+            [photo_path(photo, f"{token}.jpg"), photo_path(photo, f"{token}-thumb.jpg")],
+        )
+        full, thumbnail = _store(photo, rendered, token)
     except Exception as exc:
         logger.warning("Photo %s could not be processed: %s", photo_id, exc, exc_info=True)
         Photo.objects.filter(pk=photo_id).exclude(status=PhotoStatus.READY).update(
@@ -551,7 +586,12 @@ def _process_photo(photo_id: int) -> None:
             error="",
         )
     )
-    _delete_quietly(_public_storage(), stale if updated else [full, thumbnail])
+    if updated:
+        stale = [name for name in stale if name not in (full, thumbnail)]
+    else:  # another run finished first: remove our copies unless they are its
+        row = Photo.objects.filter(pk=photo_id).values_list("full", "thumbnail").first()
+        stale = [name for name in (full, thumbnail) if name not in set(row or ())]
+    _delete_quietly(_public_storage(), stale)
 
 
 # --- redaction -----------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ class AuditQuerySet(models.QuerySet):
 
 
 class AuditLog(models.Model):
-    """Who did what to whose personal data, when. Append-only."""
+    """Who did what to whose personal data, when. Append-only: the ORM refuses changes
+    here, and database triggers (migration 0005) refuse UPDATE and DELETE as well."""
 
     class Action(models.TextChoices):
         REVEAL_NATIONAL_ID = "reveal_national_id", _("National id revealed")
@@ -28,6 +29,10 @@ class AuditLog(models.Model):
         ROBOT_PIN_ISSUED = "robot_pin_issued", _("Phone robot PIN issued or reset")
         ROBOT_PIN_CHANGED = "robot_pin_changed", _("Phone robot PIN changed by the citizen")
         ROBOT_UNLOCKED = "robot_unlocked", _("Phone robot unlocked")
+        VIEW_AUDIT = "view_audit", _("Audit log of a person viewed")
+        ERASE = "erase", _("Personal data erased")
+        ACCOUNT_2FA_RESET = "account_2fa_reset", _("Two-factor authentication of an account reset")
+        ACCOUNT_UNLOCKED = "account_unlocked", _("Locked-out account unlocked")
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -52,7 +57,12 @@ class AuditLog(models.Model):
         verbose_name = _("audit record")
         verbose_name_plural = _("audit log")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["person_id", "-created_at"], name="audit_person_idx")]
+        indexes = [
+            models.Index(fields=["person_id", "-created_at"], name="audit_person_idx"),
+            # The audit log viewer's filters (privacy.selectors.audit_search).
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_idx"),
+            models.Index(fields=["action", "-created_at"], name="audit_action_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"

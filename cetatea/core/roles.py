@@ -17,6 +17,7 @@ MANAGER = "manager"
 ADMINISTRATOR = "administrator"
 REVENUE_OFFICER = "revenue_officer"
 LEADERSHIP = "leadership"
+DATA_PROTECTION = "data_protection"
 
 ROLE_LABELS = {
     OPERATOR: _("Call-centre operator"),
@@ -27,6 +28,7 @@ ROLE_LABELS = {
     ADMINISTRATOR: _("Administrator"),
     REVENUE_OFFICER: _("Revenue officer"),
     LEADERSHIP: _("Mayor's office"),
+    DATA_PROTECTION: _("Data protection officer"),
 }
 
 _PERSON_READ = ["people.view_person", "people.view_person_360", "people.view_contactpoint"]
@@ -59,6 +61,8 @@ _REVENUE = [
     "revenue.view_balance",
     "revenue.import_revenue",
 ]
+# GDPR (docs/privacy.md): the audit log, a data subject's export; erasure is the DPO's.
+_PRIVACY_EXPORT = ["core.view_auditlog", "privacy.export_person_data"]
 
 # Every staff role uses the intranet (documents, schedules, tasks, messages); managers
 # and administrators publish announcements. Each intranet app adds its own rules
@@ -148,11 +152,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.change_user",
         "auth.view_user",
         "auth.view_group",
+        # Reset another account's two-factor, unlock a locked-out one (cetatea.accounts).
+        "accounts.manage_account_security",
     ]
     + _REGISTRY_WORK
     + _REGISTRY_SETUP
     + ["registry.extend_entry", "registry.view_registry_reports"]
-    + _INSIGHTS_CITY,
+    + _INSIGHTS_CITY
+    + _PRIVACY_EXPORT,
     REVENUE_OFFICER: _PERSON_READ + _REVENUE + _ROBOT_PINS,
     # The mayor's office reads the whole city's figures and the cases behind them.
     LEADERSHIP: _CASE_READ
@@ -160,6 +167,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _REGISTRY_READ
     + ["registry.view_registry_reports"]
     + _INSIGHTS_CITY,
+    # The data protection officer: finds a person, reads the audit log, exports and erases.
+    DATA_PROTECTION: _PERSON_READ + _PRIVACY_EXPORT + ["privacy.erase_person"],
 }
 # Every role uses the intranet; managers and administrators lead it.
 _INTRANET_EXTRA = {

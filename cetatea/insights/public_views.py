@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from cetatea.core.security import file_response, rate_limit
 from cetatea.insights import opendata, selectors
 
 DOWNLOADS = (
@@ -57,6 +58,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@rate_limit("60/m", methods=("GET", "HEAD"))
 def download(request: HttpRequest, name: str) -> HttpResponse:
     if name not in opendata.FILES:
         raise Http404
@@ -64,6 +66,4 @@ def download(request: HttpRequest, name: str) -> HttpResponse:
         handle = open(opendata.path_of(name), "rb")  # noqa: SIM115 - FileResponse closes it
     except FileNotFoundError:
         return render(request, "insights/public/not_published.html", {"name": name}, status=404)
-    return FileResponse(
-        handle, as_attachment=True, filename=name, content_type=opendata.FILES[name]
-    )
+    return file_response(handle, filename=name, content_type=opendata.FILES[name])

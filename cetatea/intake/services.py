@@ -231,13 +231,25 @@ def field_update(
             errors["photos"] = photo_errors
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        if status:
-            case = case_change_status(case_id=case.pk, status=status, actor=actor, text=note)
-        elif note:
-            case_add_note(case_id=case.pk, text=note, actor=actor)
-        for i, upload in enumerate(photos):
-            photo_service.photo_accept(case=case, upload=upload, actor=actor, sort_order=100 + i)
+    accepted = []  # stored originals, removed if the update is rolled back (a full disk)
+    written = False
+    try:
+        with transaction.atomic():
+            if status:
+                case = case_change_status(case_id=case.pk, status=status, actor=actor, text=note)
+            elif note:
+                case_add_note(case_id=case.pk, text=note, actor=actor)
+            for i, upload in enumerate(photos):
+                accepted.append(
+                    photo_service.photo_accept(
+                        case=case, upload=upload, actor=actor, sort_order=100 + i
+                    )
+                )
+            written = True
+    except BaseException:
+        if not written:  # an error at COMMIT leaves the outcome unknown: keep the files
+            photo_service.photo_files_delete(accepted)
+        raise
     return case
 
 

@@ -597,12 +597,18 @@ def _responses() -> dict:
             "description": "No such service, request or token (or the request is not visible).",
             "content": error,
         },
+        "TooManyRequests": {
+            "description": "Too many requests from the client's address (600 reads a minute, "
+            "300 filings an hour); wait and try again. Error code 429.",
+            "content": error,
+        },
     }
 
 
 def _errors(*codes: int) -> dict:
-    names = {400: "BadRequest", 403: "Forbidden", 404: "NotFound"}
-    return {str(c): {"$ref": f"#/components/responses/{names[c]}"} for c in codes}
+    """The error responses ``codes``, and always 429 (every operation is rate limited)."""
+    names = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 429: "TooManyRequests"}
+    return {str(c): {"$ref": f"#/components/responses/{names[c]}"} for c in (*codes, 429)}
 
 
 LINK = {
@@ -704,6 +710,7 @@ def _paths() -> dict:
                 "tags": ["GeoReport v2"],
                 "responses": {
                     "200": {"description": "OK", "content": {XML: {"schema": _ref("Discovery")}}},
+                    **_errors(),
                 },
             }
         },
@@ -716,7 +723,8 @@ def _paths() -> dict:
                     "200": {
                         "description": "OpenAPI 3.1",
                         "content": {JSON: {"schema": {"type": "object"}}},
-                    }
+                    },
+                    **_errors(),
                 },
             }
         },

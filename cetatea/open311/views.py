@@ -15,7 +15,10 @@ from django.http import HttpResponse, QueryDict
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django_ratelimit import ALL
+from django_ratelimit.core import is_ratelimited
 
+from cetatea.core import faults
 from cetatea.open311 import selectors, services
 from cetatea.open311.openapi import openapi_document
 from cetatea.open311.render import CONTENT_TYPES, error_response, respond
@@ -91,6 +94,10 @@ def endpoint(request, path: str = ""):
     fmt = "xml"
     try:
         path = (path or "").lstrip("/")
+        if _over_rate_limit(request):
+            fmt = "json" if path.rstrip("/").lower().endswith(".json") else "xml"
+            message = _("Too many requests from your address; wait a minute and try again.")
+            return error_response(fmt, 429, [("429", message)])
         if "\x00" in path:
             raise bad_request(_("The address may not contain a NUL character."))
         if path in ("", "index.xml", "index.json"):
@@ -128,11 +135,35 @@ def endpoint(request, path: str = ""):
         return error_response(fmt, exc.status, exc.errors)
     except UnicodeDecodeError:
         return error_response(fmt, 400, [("400", _("The request is not valid UTF-8."))])
-    except Exception:  # the spec's "general service error" (400): its shape, never a page
+    except Exception as exc:
+        if faults.database_unavailable(exc) or faults.storage_full(exc):
+            # A fault of ours, not of the request: 503 (database) or 507 (disk), in the
+            # spec's error shape, and the client is told when to try again.
+            status = 503 if faults.database_unavailable(exc) else 507
+            log.warning("Open311 request answered %s: %s", status, type(exc).__name__)
+            response = error_response(
+                fmt, status, [(str(status), _("The service is unavailable; try again later."))]
+            )
+            response["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+            return response
+        # the spec's "general service error" (400): its shape, never a page
         log.exception("Open311 request failed: %s %s", request.method, request.get_full_path())
         return error_response(
             fmt, 400, [("500", _("The service could not answer; try again later."))]
         )
+
+
+# Per client address: reading is generous (a FixMyStreet or an app polls), filing is not.
+GET_RATE = "600/m"
+POST_RATE = "300/h"
+
+
+def _over_rate_limit(request) -> bool:
+    if request.method in ("GET", "HEAD"):
+        group, rate = "open311.read", GET_RATE
+    else:
+        group, rate = "open311.write", POST_RATE
+    return is_ratelimited(request, group=group, key="ip", rate=rate, method=ALL, increment=True)
 
 
 def selectors_json(value) -> bytes:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cetatea.core.clientip import client_ip
 from cetatea.core.models import AuditLog
 from cetatea.people import selectors, services
 from cetatea.people.forms import MergeForm, PersonForm, RevealForm, SearchForm
@@ -17,7 +18,7 @@ from cetatea.people.models import Person
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 @require_GET

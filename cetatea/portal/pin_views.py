@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 
+from cetatea.core.clientip import client_ip
 from cetatea.revenue.selectors import citizen_of
 from cetatea.telephony.forms import RobotPinChangeForm
 from cetatea.telephony.robot import pins
@@ -61,7 +62,7 @@ def phone_pin(request):
                     user=request.user,
                     current=form.cleaned_data["current"],
                     new=form.cleaned_data["pin"],
-                    ip_address=request.META.get("REMOTE_ADDR"),
+                    ip_address=client_ip(request),
                 )
             except ValidationError as exc:
                 status = 400

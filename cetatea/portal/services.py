@@ -198,32 +198,47 @@ def report_submit(
             )
     person = account.person if account else None
     needs_confirmation = bool(account is None and contact_email and cat.confirm_by_email)
-    with transaction.atomic():
-        case = case_create(
-            channel="map",
-            category=cat,
-            title=title,
-            description=description,
-            requester=person,
-            contact=Contact(
-                name=name, email=contact_email or (account.email if account else ""), phone=phone
-            ),
-            latitude=float(latitude),
-            longitude=float(longitude),
-            address_text=address_text,
-            handler=Handler.SELF_SERVICE,
-            external_id=external_id,
-            publication=Publication.PENDING if needs_confirmation else Publication.PUBLIC,
-            show_name=bool(show_name and name),
-            answers=cleaned_answers,
-        )
-        result = ReportResult(case=case, needs_confirmation=needs_confirmation)
-        for index, upload in enumerate(photos):
-            try:
-                with transaction.atomic():
-                    photo_service.photo_accept(case=case, upload=upload, sort_order=index)
-            except ValidationError as exc:  # never lose the report for a photo
-                result.photo_errors.extend(exc.messages)
+    accepted: list[Photo] = []  # stored originals, removed if the report is not filed
+    written = False
+    try:
+        with transaction.atomic():
+            case = case_create(
+                channel="map",
+                category=cat,
+                title=title,
+                description=description,
+                requester=person,
+                contact=Contact(
+                    name=name,
+                    email=contact_email or (account.email if account else ""),
+                    phone=phone,
+                ),
+                latitude=float(latitude),
+                longitude=float(longitude),
+                address_text=address_text,
+                handler=Handler.SELF_SERVICE,
+                external_id=external_id,
+                publication=Publication.PENDING if needs_confirmation else Publication.PUBLIC,
+                show_name=bool(show_name and name),
+                answers=cleaned_answers,
+            )
+            result = ReportResult(case=case, needs_confirmation=needs_confirmation)
+            for index, upload in enumerate(photos):
+                try:
+                    with transaction.atomic():
+                        accepted.append(
+                            photo_service.photo_accept(case=case, upload=upload, sort_order=index)
+                        )
+                except ValidationError as exc:  # never lose the report for a bad photo
+                    result.photo_errors.extend(exc.messages)
+            written = True
+    except BaseException:
+        # Refused as a whole (the disk full, the database gone): the case is rolled back,
+        # and the originals already stored would belong to nothing. An error at COMMIT
+        # leaves the outcome unknown: the files are kept (never a case without its photo).
+        if not written:
+            photo_service.photo_files_delete(accepted)
+        raise
     recipient = contact_email or (account.email if account else "")
     if recipient:
         # The reporter follows the case: told of every public update and of the fix.

@@ -19,6 +19,8 @@ from cetatea.cases import photos as photo_service
 from cetatea.cases.models import CaseEvent, Photo
 from cetatea.catalog.models import Area, Category
 from cetatea.catalog.selectors import street_search
+from cetatea.core import faults
+from cetatea.core.security import rate_limit, too_many_requests
 from cetatea.portal import selectors, services
 from cetatea.portal.forms import (
     AlertForm,
@@ -33,6 +35,8 @@ from cetatea.revenue import views as revenue_views
 
 REPORT_RATE = "20/h"
 MAIL_RATE = "10/h"
+# The map's and the report form's lookups (pins, streets, nearby cases): generous, per address.
+LOOKUP_RATE = "600/m"
 
 
 def _account(request) -> CitizenAccount | None:
@@ -75,6 +79,7 @@ def home(request):
 
 
 @require_GET
+@rate_limit(LOOKUP_RATE, methods=("GET", "HEAD"))
 def features(request):
     """Pins or clusters of a bounding box, as JSON for the map."""
     try:
@@ -116,6 +121,7 @@ def case_list(request):
 
 
 @require_GET
+@rate_limit(LOOKUP_RATE, methods=("GET", "HEAD"))
 def streets(request):
     """Street names for the typed location (JSON for the script, HTML for htmx)."""
     query = request.GET.get("q") or request.GET.get("address_text", "")
@@ -191,6 +197,20 @@ def report(request):
                     for err in errs:
                         form.add_error(target, err)
                 return _report_page(request, form, status=400, answers=_answers(request))
+            except OSError as exc:
+                if not faults.storage_full(exc):
+                    raise
+                # The whole report was rolled back: say so on the form, which keeps the text.
+                form.add_error(
+                    "photos",
+                    _(
+                        "The server cannot store the photo right now; your report was not "
+                        "saved. Please try again later."
+                    ),
+                )
+                response = _report_page(request, form, status=507, answers=_answers(request))
+                response["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+                return response
             for error in result.photo_errors:
                 messages.warning(request, error)
             if result.needs_confirmation:
@@ -235,6 +255,7 @@ def _report_page(request, form, *, status=200, answers=None):
 
 
 @require_GET
+@rate_limit(LOOKUP_RATE, methods=("GET", "HEAD"))
 def nearby(request):
     """Open cases of the same category near the chosen point (before submitting)."""
     category = Category.objects.filter(code=request.GET.get("category", ""), on_map=True).first()
@@ -258,8 +279,10 @@ def photo_location(request):
 
     from cetatea.cases import photos as photo_service
 
+    if getattr(request, "limited", False):
+        return too_many_requests(request)
     upload = request.FILES.get("photo")
-    if upload is None or getattr(request, "limited", False):
+    if upload is None:
         return JsonResponse({"error": _("No photo.")}, status=400)
     try:
         photo_service.photo_check(upload)
@@ -316,14 +339,15 @@ def case_detail(request, reference: str):
 @require_POST
 @ratelimit(key="ip", rate=MAIL_RATE, method="POST", block=False)
 def support(request, reference: str):
+    if getattr(request, "limited", False):
+        error = _("Too many requests from your connection; try again later.")
+        return render(request, "portal/message.html", {"error": error}, status=429)
     try:
         case = selectors.public_case(reference)
     except ValidationError as exc:
         raise Http404(exc.messages[0]) from exc
     form = SupportForm(request.POST)
-    if getattr(request, "limited", False):
-        messages.error(request, _("Too many requests from your connection; try again later."))
-    elif form.is_valid():
+    if form.is_valid():
         try:
             added = services.case_support(case=case, email=form.cleaned_data["email"])
         except ValidationError as exc:
@@ -377,7 +401,7 @@ def alerts(request):
         request,
         "portal/alerts.html",
         {"form": form, "map_config": _map_config(), "areas": Area.objects.order_by("name_ro")},
-        status=400 if form.errors else 200,
+        status=_form_status(request, form),
     )
 
 
@@ -390,7 +414,15 @@ def subscription_confirm(request, token: str):
     return render(request, "portal/message.html", {"text": _("Your alert is active.")})
 
 
+def _form_status(request, form) -> int:
+    """429 for a POST over its rate limit, 400 for a form with errors, else 200."""
+    if request.method == "POST" and getattr(request, "limited", False):
+        return 429
+    return 400 if form.errors else 200
+
+
 @require_http_methods(["GET", "POST"])
+@rate_limit(MAIL_RATE)
 def unsubscribe(request, token: str):
     if request.method == "POST":
         try:
@@ -405,6 +437,7 @@ def unsubscribe(request, token: str):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit(MAIL_RATE)
 def feedback(request, token: str):
     try:
         case = services.feedback_case(token)
@@ -460,7 +493,7 @@ def account(request):
                 )
             },
         )
-    return render(request, "portal/login.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "portal/login.html", {"form": form}, status=_form_status(request, form))
 
 
 @require_GET

@@ -14,13 +14,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import storages
 from django.db.models import Q
-from django.http import FileResponse, Http404, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cetatea.core.security import file_response
 from cetatea.core.workdays import local_date
 from cetatea.intake.selectors import person_for_intake
 from cetatea.people.selectors import person_search
@@ -391,12 +392,7 @@ def entry_file(request, file_id: int):
         handle = storages["private"].open(row.file.name, "rb")
     except OSError:
         raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=row.original_name, content_type=row.content_type
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(handle, filename=row.original_name, content_type=row.content_type)
 
 
 # --- the register: search and list ---------------------------------------------------------

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from cetatea.core.clientip import client_ip
 from cetatea.portal.models import CitizenAccount
 from cetatea.revenue import pdf, selectors, services
 from cetatea.revenue.balance import Balance, account_balance
@@ -30,7 +31,7 @@ LINK_RATE = "30/h"
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 def _pdf_response(balance: Balance) -> HttpResponse:

@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from cetatea.core.clientip import client_ip
 from cetatea.telephony.forms import RobotPeriodForm, RobotPinIssueForm
 from cetatea.telephony.robot import pins, selectors
 
@@ -26,7 +27,7 @@ DEFAULT_PERIOD_DAYS = 30
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 def _merged(request, person):

@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from cetatea.core.clientip import client_ip
 from cetatea.core.crypto import token_matches
 from cetatea.core.identifiers import format_phone
+from cetatea.core.security import WEBHOOK_RATE, rate_limit
 from cetatea.people.forms import PersonForm
 from cetatea.telephony import selectors, services
 from cetatea.telephony.forms import CallLogForm
@@ -44,6 +46,7 @@ def _payload(request) -> dict[str, object]:
 
 @csrf_exempt
 @require_POST
+@rate_limit(WEBHOOK_RATE)
 def cti_endpoint(request, token: str):
     """``POST /api/v1/cti/<token>``: the newCall, answer and hangup events of a PBX.
 
@@ -52,7 +55,7 @@ def cti_endpoint(request, token: str):
     applied (or was a repeat), ``{"error": ..., "fields": ...}`` otherwise.
     """
     if not _token_ok(token):
-        logger.warning("CTI event refused: bad token from %s", request.META.get("REMOTE_ADDR"))
+        logger.warning("CTI event refused: bad token from %s", client_ip(request))
         return JsonResponse({"error": _("Invalid CTI token.")}, status=401)
     try:
         data = _payload(request)
@@ -98,7 +101,7 @@ def _screen_context(request, screen: selectors.CallScreen) -> dict:
             actor=request.user,
             person=call.person,
             call=call,
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
         )
     elif request.user.has_perm("people.add_person"):
         phone = call.caller_number

@@ -7,13 +7,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import storages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cetatea.core.security import file_response
 from cetatea.intranet.chat import selectors, services
 from cetatea.intranet.chat.choices import ChannelKind
 from cetatea.intranet.chat.forms import (
@@ -339,6 +340,9 @@ def leave(request, channel_id: int):
 def member_add(request, channel_id: int):
     form = MemberForm(request.POST)
     try:
+        # Refuse a channel closed to the user before reading the form (an empty form
+        # must not tell an outsider more than a full one).
+        selectors.access_channel(request.user, channel_id)
         if form.is_valid():
             services.chat_member_add(
                 actor=request.user, channel_id=channel_id, username=form.cleaned_data["username"]
@@ -406,9 +410,4 @@ def attachment(request, attachment_id: int):
         handle = storages["private"].open(row.file.name, "rb")
     except OSError:
         raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=row.original_name, content_type=row.content_type
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(handle, filename=row.original_name, content_type=row.content_type)

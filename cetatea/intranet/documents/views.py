@@ -11,11 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cetatea.core.security import file_response
 from cetatea.intranet.documents import forms, selectors, services
 from cetatea.intranet.documents.choices import Kind, Level
 from cetatea.intranet.documents.models import DocumentVersion, FolderAccess
@@ -450,28 +451,13 @@ def document_versions(request, document_id: int):
 def version_download(request, document_id: int, number: int):
     document, version = selectors.access_version(request.user, document_id, number)
     if document.kind == Kind.MARKDOWN:
-        response = HttpResponse(version.text.encode("utf-8"), content_type=version.content_type)
-        response["Content-Disposition"] = _attachment(version.original_name)
+        content = version.text
     else:
         try:
-            handle = storages["private"].open(version.file.name, "rb")
+            content = storages["private"].open(version.file.name, "rb")
         except OSError:
             raise Http404 from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=version.original_name,
-            content_type=version.content_type,
-        )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _attachment(name: str) -> str:
-    from django.utils.http import content_disposition_header
-
-    return content_disposition_header(as_attachment=True, filename=name)
+    return file_response(content, filename=version.original_name, content_type=version.content_type)
 
 
 @require_POST

@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import storages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cetatea.core.security import file_response
 from cetatea.intranet.selectors import access_intranet
 from cetatea.intranet.tasks import selectors, services
 from cetatea.intranet.tasks.forms import (
@@ -461,9 +462,4 @@ def attachment(request, attachment_id: int):
         handle = storages["private"].open(row.file.name, "rb")
     except OSError:
         raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=row.original_name, content_type=row.content_type
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(handle, filename=row.original_name, content_type=row.content_type)

@@ -10,6 +10,7 @@ from xml.etree import ElementTree as ET
 
 import jsonschema
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
@@ -223,6 +224,7 @@ def test_every_documented_answer_is_given_as_documented(client, world, fmt):
             assert root.tag == _resolve(document, schema)["xml"]["name"]
         if "Open311-Token" in answer.get("headers", {}):
             token = response["Open311-Token"]
+    seen |= _rate_limited_answers(client, document, fmt)
     documented = {
         (path, method, code)
         for path, item in document["paths"].items()
@@ -231,6 +233,27 @@ def test_every_documented_answer_is_given_as_documented(client, world, fmt):
         for code in operation["responses"]
     }
     assert seen == documented, sorted(documented - seen)
+
+
+def _rate_limited_answers(client, document: dict, fmt: str) -> set[tuple[str, str, str]]:
+    """Every operation past its rate limit (counters already full): 429 in the error
+    shape (cetatea/core/tests/test_rate_limits.py)."""
+    seen = set()
+    caches = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "saturated": {"BACKEND": "cetatea.core.tests.test_rate_limits.SaturatedCache"},
+    }
+    with override_settings(CACHES=caches, RATELIMIT_USE_CACHE="saturated"):
+        for path, item in document["paths"].items():
+            for method in set(item) & METHODS:
+                url = re.sub(r"\{(?!format)[a-z_]+\}", "x", path).replace("{format}", fmt)
+                response = getattr(client, method)(url)
+                assert response.status_code == 429, (method, url)
+                answer = _resolve(document, item[method]["responses"]["429"])
+                content_type = response["Content-Type"].split(";")[0]
+                assert content_type in answer["content"], (url, content_type)
+                seen.add((path, method, "429"))
+    return seen
 
 
 def test_the_key_in_the_body_counts_before_the_one_in_the_query(client, world):

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from cetatea.core.crypto import token_matches
+from cetatea.core.security import WEBHOOK_RATE, rate_limit
 from cetatea.telephony.robot.engine import Collect, Dialog, DigitCollector, Hangup, Say, Transfer
 from cetatea.telephony.robot.flows import COLLECTS
 
@@ -88,6 +89,7 @@ def render(dialog: Dialog, actions, action_url: str) -> str:
 
 @csrf_exempt
 @require_POST
+@rate_limit(WEBHOOK_RATE)
 def robot_webhook(request, token: str):
     """``POST /api/v1/robot/<token>``: one step of a robot call (see the module doc)."""
     if not _token_ok(token):

@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 require_browser()
 
+from playwright.sync_api import expect  # noqa: E402 (after the skip check above)
+
 
 @pytest.fixture
 def operator_page(open_page, personas, settings):
@@ -46,9 +48,7 @@ def test_a_new_call_opens_the_callers_record_and_is_announced(operator_page):
         **{"from": "0722123456"},
         **{"user[]": ["op"]},
     )
-    page.wait_for_function(
-        "document.querySelector('#call-announcer').textContent.includes('Ionescu Maria')"
-    )
+    expect(page.locator("#call-announcer")).to_contain_text("Ionescu Maria")
     assert "Incoming call from Ionescu Maria" in page.inner_text("#call-announcer")
     assert page.get_by_role("heading", name="Ionescu Maria").is_visible()
     assert_accessible(page)
@@ -68,7 +68,5 @@ def test_typing_in_the_new_person_form_survives_refreshes(operator_page):
     assert page.input_value("#id_phone") == "0733 000 111"
     page.fill("#id_last_name", "Nou")
     pbx(event="answer", callId="b-2", answeringNumber="op")  # the screen changes state
-    page.wait_for_function(
-        "document.querySelector('#call-announcer').textContent.includes('Call in progress')"
-    )
+    expect(page.locator("#call-announcer")).to_contain_text("Call in progress")
     assert page.input_value("#id_last_name") == "Nou"

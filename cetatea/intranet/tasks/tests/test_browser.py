@@ -20,6 +20,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 require_browser()
 
+from playwright.sync_api import expect  # noqa: E402 (after the skip check above)
+
 
 @pytest.fixture
 def staff_page(open_page, office):
@@ -35,9 +37,7 @@ def test_move_a_card_with_the_keyboard_and_see_a_conflict(staff_page, live_serve
     card = page.locator(f"#task-{a.pk}")
     card.get_by_label("Column").select_option("in_progress")
     card.get_by_role("button", name="Move “Asfaltare”").press("Enter")
-    page.wait_for_function(
-        "document.querySelector('#move-status').textContent.includes('is now in')"
-    )
+    expect(page.locator("#move-status")).to_contain_text("is now in")
     assert "“Asfaltare” is now in In progress." in page.inner_text("#move-status")
     column = page.get_by_role("region", name="In progress")
     assert "Asfaltare" in column.inner_text()
@@ -51,9 +51,7 @@ def test_move_a_card_with_the_keyboard_and_see_a_conflict(staff_page, live_serve
     card = page.locator(f"#task-{a.pk}")
     card.get_by_label("Column").select_option("todo")
     card.get_by_role("button", name="Move “Asfaltare”").click()
-    page.wait_for_function(
-        "document.querySelector('#move-status').textContent.includes('changed this task')"
-    )
+    expect(page.locator("#move-status")).to_contain_text("changed this task")
     assert "Nothing of yours was saved" in page.inner_text("#move-status")
     assert "Asfaltare" in page.get_by_role("region", name="Done").inner_text()
     assert Task.objects.get(pk=a.pk).status == "done"

@@ -368,6 +368,8 @@ DEMO_USERS = [
     ("admin", roles.ADMINISTRATOR, "Horațiu", "Bârsan", None, None),
     # The mayor's office: the whole city's management overview (/staff/insights/).
     ("cabinet", roles.LEADERSHIP, "Mihaela", "Rusu", "cabinet-primar", None),
+    # The data protection officer: audit log, data subject export and erasure.
+    ("dpo", roles.DATA_PROTECTION, "Adrian", "Moldovan", None, None),
 ]
 
 
