@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cetatea.cases.choices import Channel
+from cetatea.core.security import harden_file_response
 from cetatea.insights import exports, report, selectors
 
 
@@ -105,8 +106,7 @@ def table(request: HttpRequest) -> HttpResponse:
         response = StreamingHttpResponse(
             exports.csv_chunks(data), content_type="text/csv; charset=utf-8"
         )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return harden_file_response(response, filename=filename)
     limit = exports.XLSX_MAX_ROWS - exports.HEADER_ROWS
     if data.count(limit) > limit:
         return _bad_request(
@@ -123,11 +123,12 @@ def table(request: HttpRequest) -> HttpResponse:
         out.close()
         raise
     out.seek(0)
-    return FileResponse(
-        out,
-        as_attachment=True,
+    return harden_file_response(
+        FileResponse(
+            out,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
         filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 
@@ -148,5 +149,4 @@ def department_report(request: HttpRequest, code: str, year: int, month: int) ->
         return _bad_request(_message(error))
     pdf = report.department_month_pdf(department, first)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{report.filename(department, first)}"'
-    return response
+    return harden_file_response(response, filename=report.filename(department, first), inline=True)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cetatea.core.clientip import client_ip
 from cetatea.core.models import AuditLog
+from cetatea.core.security import harden_file_response
 from cetatea.people.selectors import person_search
 from cetatea.privacy import exports, selectors, services
 from cetatea.privacy.forms import AuditFilterForm, EraseForm, ExportForm
@@ -115,8 +116,7 @@ def audit_log_csv(request):
     response = StreamingHttpResponse(
         exports.audit_csv(rows), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-    return response
+    return harden_file_response(response, filename="audit-log.csv")
 
 
 @require_GET
@@ -156,16 +156,9 @@ def _export(request, person_id: int, fmt: str):
         response = StreamingHttpResponse(
             exports.person_json(p, sections), content_type="application/json; charset=utf-8"
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{exports.export_filename(p, "json")}"'
-        )
-        return response
-    return FileResponse(
-        exports.person_pdf(p, sections),
-        as_attachment=True,
-        filename=exports.export_filename(p, "pdf"),
-        content_type="application/pdf",
-    )
+        return harden_file_response(response, filename=exports.export_filename(p, "json"))
+    response = FileResponse(exports.person_pdf(p, sections), content_type="application/pdf")
+    return harden_file_response(response, filename=exports.export_filename(p, "pdf"))
 
 
 @require_GET

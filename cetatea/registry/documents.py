@@ -32,6 +32,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from cetatea.core.security import harden_file_response
 from cetatea.core.workdays import local_date
 from cetatea.registry import pdf, selectors
 from cetatea.registry import reports as figures
@@ -82,9 +83,7 @@ def public_status_url(entry: Entry) -> str:
 
 def _inline(content: bytes, filename: str, content_type: str = "application/pdf"):
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return harden_file_response(response, filename=filename, inline=True)
 
 
 # --- The receipt ---------------------------------------------------------------------------
@@ -582,9 +581,7 @@ def _report_response(report: figures.Report, fmt: str):
         for row in report.figures():
             writer.writerow(row)
         response = HttpResponse(out.getvalue().encode(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{report.slug}.csv"'
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return harden_file_response(response, filename=f"{report.slug}.csv")
     layout = pdf.ReportLayout(
         institution=settings.CETATEA_INSTITUTION_NAME,
         title=report.title,

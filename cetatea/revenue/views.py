@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from cetatea.core.clientip import client_ip
+from cetatea.core.security import harden_file_response
 from cetatea.portal.models import CitizenAccount
 from cetatea.revenue import pdf, selectors, services
 from cetatea.revenue.balance import Balance, account_balance
@@ -38,9 +39,7 @@ def _pdf_response(balance: Balance) -> HttpResponse:
     content = pdf.statement_pdf(balance)
     name = slugify(f"situatie-fiscala-{balance.account.external_id}-{balance.today:%Y-%m-%d}")
     response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return harden_file_response(response, filename=f"{name}.pdf", inline=True)
 
 
 # --- staff ---------------------------------------------------------------------------------

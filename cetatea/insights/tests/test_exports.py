@@ -200,6 +200,10 @@ def test_csv_of_each_table_has_the_selectors_figures(client, data, name):
     assert response["Content-Disposition"] == (
         f'attachment; filename="cetatea-{name}-{period.start}-{period.end}.csv"'
     )
+    # Sent like every file (cetatea.core.security): never sniffed, cached or run.
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "private, no-store"
+    assert "sandbox" in response["Content-Security-Policy"]
     title, header, rows = _csv(response)
     assert str(period) in title
     expected = _expected(name, period)
@@ -239,6 +243,8 @@ def test_xlsx_of_each_table_has_the_selectors_figures(client, data, name):
     response = client.get(f"{URL}?table={name}&format=xlsx&{data['query']}")
     assert response.status_code == 200
     assert response["Content-Disposition"].endswith(f'-{data["period"].end}.xlsx"')
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "sandbox" in response["Content-Security-Policy"]
     title, _header, rows = _xlsx(response)
     assert str(data["period"]) in title
     expected = _expected(name, data["period"])

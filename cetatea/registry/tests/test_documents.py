@@ -108,6 +108,9 @@ def test_receipt_has_number_date_term_department_code_and_a_qr_that_opens_the_st
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'inline; filename="chitanta-RG-1-2026.pdf"'
+    # A PDF shown inline: no sandbox (Chromium's viewer refuses one), but nothing loads.
+    assert response["Content-Security-Policy"].startswith("default-src 'none'")
+    assert response["X-Content-Type-Options"] == "nosniff"
     text = flat(pdf_text(response.content))
     assert "Primăria Municipiului Alba Iulia" in text
     assert "Registratura generală" in text
