@@ -14,23 +14,32 @@ after their own write:
   what was saved;
 - a read inside a transaction (``transaction.atomic``) goes to the primary, so a
   read-then-write (``select_for_update``, counters) never mixes the two;
-- every write, and every migration, goes to the primary.
+- every write, and every migration, goes to the primary;
+- a replica that cannot be reached is left alone for ``REPLICA_RETRY_SECONDS``: the safe
+  requests of that process read from the primary meanwhile (a warning is logged), so a
+  replica's outage costs at most the one request that was reading from it when it went.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
 REPLICA = "replica"
 PIN_COOKIE = "cetatea_primary"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# After a failed connection to the replica, reads stay on the primary this long.
+REPLICA_RETRY_SECONDS = 10.0
+
+logger = logging.getLogger(__name__)
+_replica_down_until = 0.0
 
 _replica_allowed: ContextVar[bool] = ContextVar("cetatea_replica_allowed", default=False)
 _wrote: ContextVar[bool] = ContextVar("cetatea_wrote", default=False)
@@ -58,6 +67,25 @@ def primary_reads() -> Iterator[None]:
 
 def replica_configured() -> bool:
     return REPLICA in settings.DATABASES
+
+
+def replica_usable() -> bool:
+    """Whether this process may read from the replica now: it answers (a connection is
+    open or can be opened), or it failed more than ``REPLICA_RETRY_SECONDS`` ago."""
+    global _replica_down_until
+    if time.monotonic() < _replica_down_until:
+        return False
+    try:
+        connections[REPLICA].ensure_connection()
+    except DatabaseError as error:
+        _replica_down_until = time.monotonic() + REPLICA_RETRY_SECONDS
+        logger.warning(
+            "The database replica cannot be reached (%s); reading from the primary for %d s",
+            type(error).__name__,
+            REPLICA_RETRY_SECONDS,
+        )
+        return False
+    return True
 
 
 class PrimaryReplicaRouter:
@@ -92,7 +120,8 @@ class ReplicaMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         safe = request.method in SAFE_METHODS
-        scope = replica_reads if safe and not _pinned(request) else primary_reads
+        use_replica = safe and not _pinned(request) and replica_usable()
+        scope = replica_reads if use_replica else primary_reads
         wrote = _wrote.set(False)
         try:
             with scope():

@@ -37,6 +37,7 @@ def routed(settings, monkeypatch):
     """The router on, with a ``replica`` alias named in the settings."""
     settings.DATABASE_ROUTERS = [ROUTER]
     monkeypatch.setattr(dbrouter, "replica_configured", lambda: True)
+    monkeypatch.setattr(dbrouter, "replica_usable", lambda: True)
 
 
 def test_reads_go_to_the_replica_only_inside_the_replica_scope(routed):
@@ -122,6 +123,43 @@ def test_post_reads_from_the_primary_and_pins_the_browser(routed, settings):
     assert db == "replica"
     db, _ = run_middleware(settings, "GET", {PIN_COOKIE: "soon"})
     assert db == "replica"
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction: it keeps reads on the primary
+def test_an_unreachable_replica_is_left_alone_and_reads_go_to_the_primary(
+    settings, monkeypatch, caplog
+):
+    """The replica's machine is down: pages keep working from the primary, and the
+    process does not try the replica again on every request."""
+    config = {**connections["default"].settings_dict, "CONN_MAX_AGE": 0}
+    if config["ENGINE"].endswith("sqlite3"):
+        config["NAME"] = "/nonexistent/cetatea/replica.sqlite3"
+    else:
+        config.update(HOST="127.0.0.1", PORT="1")  # nothing listens there
+    wrapper = load_backend(config["ENGINE"]).DatabaseWrapper(config, "replica")
+    connections._connections.replica = wrapper
+    settings.DATABASE_ROUTERS = [ROUTER]
+    monkeypatch.setattr(dbrouter, "replica_configured", lambda: True)
+    monkeypatch.setattr(dbrouter, "_replica_down_until", 0.0)
+    attempts = []
+    real_connect = wrapper.ensure_connection
+    monkeypatch.setattr(wrapper, "ensure_connection", lambda: attempts.append(1) or real_connect())
+    try:
+        db, response = run_middleware(settings, "GET")
+        assert db == "default" and response.status_code == 200
+        assert "replica cannot be reached" in caplog.text
+        db, _ = run_middleware(settings, "GET")
+        assert db == "default"
+        assert len(attempts) == 1  # the second request did not try again
+
+        # Once the retry time has passed, the replica is tried again.
+        monkeypatch.setattr(dbrouter, "_replica_down_until", time.monotonic() - 1)
+        monkeypatch.setattr(wrapper, "ensure_connection", lambda: attempts.append(1))
+        db, _ = run_middleware(settings, "GET")
+        assert db == "replica" and len(attempts) == 2
+    finally:
+        wrapper.close()
+        del connections._connections.replica
 
 
 # --- a real streaming replica ---------------------------------------------------------------
