@@ -324,6 +324,18 @@ def parent(args) -> None:
     extra = {}
     if args.no_2fa:
         extra["CETATEA_2FA_REQUIRED"] = "false"
+    if args.redis:
+        # The cache of a production site (deploy/env.example): rate limits and cached
+        # figures shared by the gunicorn workers. Emptied first, so that the per-address
+        # counts of a previous run (within the hour) do not limit this one.
+        import redis
+
+        try:
+            redis.Redis.from_url(args.redis).flushdb()
+        except redis.RedisError as error:
+            message = f"Redis at {args.redis} does not answer ({error}); try --no-redis"
+            raise SystemExit(message) from None
+        extra["REDIS_URL"] = args.redis
     env = child_env(db_url, extra)
     t = traffic(args.scale)
     work = Path(tempfile.mkdtemp(prefix="cetatea-load-"))
@@ -694,6 +706,12 @@ def main() -> None:
         "--workers", type=int, default=None, help="gunicorn workers (default: the conf's)"
     )
     parser.add_argument("--drain", type=int, default=180, help="seconds to wait for photos")
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/14",
+        help="the cache (REDIS_URL) of the stack; this Redis database is emptied first",
+    )
+    parser.add_argument("--no-redis", dest="redis", action="store_const", const="")
     parser.add_argument("--no-2fa", action="store_true", help="CETATEA_2FA_REQUIRED=false")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--results", default=str(RESULTS))
