@@ -15,17 +15,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cetatea.accounts.choices import Outcome
 from cetatea.accounts.models import USER_AGENT_LENGTH, SignIn
-from cetatea.core.clientip import client_ip as core_client_ip
+from cetatea.core.clientip import client_ip
 from cetatea.core.models import AuditLog
 
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "authenticator"
 RECOVERY_DEVICE_NAME = "recovery codes"
-
-
-def client_ip(request) -> str | None:
-    """The client's address as the rest of Cetatea (and django-axes) sees it."""
-    return core_client_ip(request)
 
 
 def signin_record(*, request, outcome: str, user=None, username: str = "") -> SignIn:

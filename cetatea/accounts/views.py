@@ -31,6 +31,7 @@ from cetatea.accounts.forms import (
     EnrolForm,
     PasswordConfirmForm,
 )
+from cetatea.core.clientip import client_ip
 
 
 def _next_url(request) -> str:
@@ -291,7 +292,7 @@ def account_reset_2fa(request, user_id: int):
         services.two_factor_reset(
             actor=request.user,
             user_id=target.pk,
-            ip_address=services.client_ip(request),
+            ip_address=client_ip(request),
             reason=reason,
         )
         messages.success(
@@ -310,7 +311,7 @@ def account_unlock(request, user_id: int):
         services.account_unlock(
             actor=request.user,
             username=target.get_username(),
-            ip_address=services.client_ip(request),
+            ip_address=client_ip(request),
             reason=reason,
         )
         messages.success(

@@ -17,10 +17,6 @@ from cetatea.people.forms import MergeForm, PersonForm, RevealForm, SearchForm
 from cetatea.people.models import Person
 
 
-def _client_ip(request) -> str | None:
-    return client_ip(request)
-
-
 @require_GET
 @login_required
 @permission_required("people.view_person", raise_exception=True)
@@ -49,7 +45,7 @@ def detail(request, person_id: int):
         action=AuditLog.Action.VIEW_PERSON,
         person_id=person.pk,
         object_repr=str(person)[:200],
-        ip_address=_client_ip(request),
+        ip_address=client_ip(request),
     )
     context = {
         "person": person,
@@ -92,7 +88,7 @@ def reveal_national_id(request, person_id: int):
                 person_id=person.pk,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
-                ip_address=_client_ip(request),
+                ip_address=client_ip(request),
             )
             status = 200
         except ValidationError as exc:

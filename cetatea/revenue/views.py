@@ -31,10 +31,6 @@ from cetatea.revenue.forms import TaxLinkForm
 LINK_RATE = "30/h"
 
 
-def _client_ip(request) -> str | None:
-    return client_ip(request)
-
-
 def _pdf_response(balance: Balance) -> HttpResponse:
     content = pdf.statement_pdf(balance)
     name = slugify(f"situatie-fiscala-{balance.account.external_id}-{balance.today:%Y-%m-%d}")
@@ -57,7 +53,7 @@ def person_balance(request, person_id: int):
         person=person,
         accounts=[b.account for b in balances],
         what="panel",
-        ip_address=_client_ip(request),
+        ip_address=client_ip(request),
     )
     context = {"person": person, "statements": [selectors.statement(b) for b in balances]}
     template = "revenue/_person_panel.html" if request.htmx else "revenue/person_balance.html"
@@ -76,7 +72,7 @@ def statement(request, account_id: int):
         person=account.person,
         accounts=[account],
         what="statement",
-        ip_address=_client_ip(request),
+        ip_address=client_ip(request),
     )
     return _pdf_response(balance)
 

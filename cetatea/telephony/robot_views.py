@@ -26,10 +26,6 @@ from cetatea.telephony.robot import pins, selectors
 DEFAULT_PERIOD_DAYS = 30
 
 
-def _client_ip(request) -> str | None:
-    return client_ip(request)
-
-
 def _merged(request, person):
     """A merged record's PIN is the survivor's: send the clerk there, changing nothing."""
     messages.error(
@@ -79,7 +75,7 @@ def robot_pin_issue(request, person_id: int):
                 actor=request.user,
                 version=form.cleaned_data["version"],
                 pin=form.cleaned_data["pin"],
-                ip_address=_client_ip(request),
+                ip_address=client_ip(request),
             )
         except ValidationError as exc:
             if getattr(exc, "code", None) == "stale":
@@ -107,7 +103,7 @@ def robot_unlock(request, person_id: int):
     if person.merged_into_id:
         return _merged(request, person)
     unlocked = pins.robot_person_unlock(
-        person_id=person.pk, actor=request.user, ip_address=_client_ip(request)
+        person_id=person.pk, actor=request.user, ip_address=client_ip(request)
     )
     if unlocked:
         messages.success(
